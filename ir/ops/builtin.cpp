@@ -1,0 +1,9 @@
+#include "ir/ops/families.h"
+
+namespace kiln {
+
+void registerBuiltinOps(OpRegistry& registry) {
+  registerControlFlowOps(registry);
+}
+
+}  // namespace kiln
