@@ -34,6 +34,9 @@ struct Model {
   std::unique_ptr<Graph> graph = std::make_unique<Graph>();
   std::vector<Function> functions;
   std::string sourcePath;  ///< where it was read from; used in diagnostics
+  /// Default-domain opset of the source file (the IR itself is in canonical form); emitting
+  /// with no explicit target writes this opset again.
+  int64_t sourceOpset = 0;
 
   /// Opset version imported for `domain`, if any.
   std::optional<int64_t> opsetVersion(std::string_view domain) const;

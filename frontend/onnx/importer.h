@@ -1,0 +1,28 @@
+#pragma once
+// ONNX -> kiln IR. Reads a ModelProto (file or bytes), resolves external data safely, lifts
+// every node into IR and upgrades it to kiln's canonical op form. No protobuf type leaks out.
+
+#include <string>
+#include <string_view>
+
+#include "ir/diagnostic.h"
+#include "ir/model.h"
+
+namespace kiln::onnx_frontend {
+
+struct ImportOptions {
+  bool inlineFunctions = false;  ///< inline model-local functions at their call sites
+  /// Refuse tensors and models bigger than these (bytes): hostile-input guards.
+  uint64_t maxTensorBytes = uint64_t{16} << 30;
+  uint64_t maxModelBytes = uint64_t{64} << 30;
+  int maxSubgraphDepth = 64;
+};
+
+/// Imports the model at `path`; external data is resolved relative to its folder.
+Expected<Model> importModelFile(const std::string& path, const ImportOptions& options = {});
+/// Imports serialized ModelProto bytes; `displayName` names it in diagnostics and
+/// `baseDir` anchors external data (empty: external data refused).
+Expected<Model> importModelBytes(std::string_view bytes, const std::string& displayName,
+                                 const std::string& baseDir, const ImportOptions& options = {});
+
+}  // namespace kiln::onnx_frontend
