@@ -25,6 +25,7 @@ struct AttrSpec {
 };
 
 class InferenceContext;
+class ShapeInferenceSession;
 using ShapeInferenceFn = std::function<Status(InferenceContext&)>;
 
 /// Properties passes query instead of matching op names.
@@ -77,9 +78,13 @@ void registerBuiltinOps(OpRegistry& registry);
 /// What a shape-inference function sees: the node, its input types, and constant inputs.
 class InferenceContext {
  public:
-  explicit InferenceContext(Node& node) : node_(node) {}
+  /// `session` is the graph-level inference run (ir/shape_inference.h) this node is part of:
+  /// it tracks the symbolic contents of shape tensors and infers subgraphs. May be null.
+  explicit InferenceContext(Node& node, ShapeInferenceSession* session = nullptr)
+      : node_(node), session_(session) {}
 
   Node& node() const { return node_; }
+  ShapeInferenceSession* session() const { return session_; }
   size_t numInputs() const { return node_.numInputs(); }
   bool hasInput(size_t i) const { return node_.input(i) != nullptr; }
   /// Type of input i (an unknown type for an omitted input).
@@ -95,6 +100,7 @@ class InferenceContext {
 
  private:
   Node& node_;
+  ShapeInferenceSession* session_ = nullptr;
 };
 
 /// Runs the schema's shape inference for one node; nodes without a schema or inference are
