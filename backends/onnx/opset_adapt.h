@@ -19,6 +19,7 @@ struct OpPlan {
   std::string rule;                ///< adapter or expansion name
   std::vector<std::string> nodes;  ///< node names (all of them for Blocked)
   int64_t lowestOpset = 0;         ///< for Blocked: the lowest opset that can express it
+  std::string reason;              ///< for Blocked: why the target cannot (first node's reason)
 };
 
 /// Rewrites `model` in place into the form of default-domain opset `target` and records it.

@@ -16,6 +16,13 @@ struct ImportOptions {
   uint64_t maxTensorBytes = uint64_t{16} << 30;
   uint64_t maxModelBytes = uint64_t{64} << 30;
   int maxSubgraphDepth = 64;
+  /// Check default-domain and ai.onnx.ml nodes against ONNX's operator schemas at the model's
+  /// opset (unknown op, deprecated op, input/output count, attributes).
+  bool checkSchemas = true;
+  /// Rewrite nodes into kiln's canonical op forms (upgradeToCanonical) and attach kiln's op
+  /// schemas. Off keeps nodes as the file wrote them, at its opset, with no schema attached
+  /// (kiln's schemas describe canonical forms only): for inspection and importer tests.
+  bool upgradeOps = true;
 };
 
 /// Imports the model at `path`; external data is resolved relative to its folder.
