@@ -1,0 +1,16 @@
+#pragma once
+// `kiln inspect`: what a model is, at a glance or as stable JSON for scripts.
+
+#include <string>
+
+#include "ir/model.h"
+
+namespace kiln::tools {
+
+/// Human-readable summary: producer, IR version, opsets, signature, metadata, op histogram,
+/// parameter count and bytes.
+std::string inspectText(const Model& model);
+/// The same facts as JSON with a fixed key order (`"format": "kiln-inspect-v1"`).
+std::string inspectJson(const Model& model);
+
+}  // namespace kiln::tools
