@@ -1,10 +1,14 @@
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "ir/printer.h"
+#include "passes/pass_manager.h"
+#include "passes/pass_registry.h"
+#include "passes/pipelines.h"
 #include "tools/lib/command.h"
 #include "tools/lib/model_loader.h"
 #include "tools/lib/model_writer.h"
@@ -17,6 +21,10 @@ struct CompileOptions {
   std::optional<int64_t> opset;
   std::vector<std::string> metadata;
   bool force = false;
+  int optLevel = 2;
+  std::string passes;  ///< explicit pipeline text; overrides optLevel
+  bool listPasses = false, printPipelineOnly = false;
+  PassManagerOptions passOptions;
 };
 
 /// Default output beside the input: `net.onnx` -> `net.kiln.onnx`, `net.kir` -> `net.onnx`.
@@ -42,10 +50,25 @@ Status applyMetadata(Model& model, const std::vector<std::string>& entries) {
   return Status::ok();
 }
 
+Status optimize(Model& model, const CompileOptions& o) {
+  PassManager pm(o.passOptions);
+  if (!o.passes.empty()) {
+    KILN_RETURN_IF_ERROR(pm.addPipeline(o.passes));
+  } else {
+    auto pipeline = pipelineForLevel(o.optLevel);
+    if (!pipeline) return pipeline.takeStatus();
+    pm.add(pipeline.take());
+  }
+  Status s = pm.run(model);
+  for (const Diagnostic& w : pm.warnings()) std::fprintf(stderr, "kiln: %s\n", w.str().c_str());
+  return s;
+}
+
 int compileOne(const CompileOptions& o) {
   auto model = loadModel(o.input);
   if (!model) return reportError(model.status());
   if (Status s = applyMetadata(*model, o.metadata); !s) return reportError(s);
+  if (Status s = optimize(*model, o); !s) return reportError(s.inFile(o.input));
 
   if (o.emit == "ir" && o.output.empty()) {
     std::string text = printModel(*model);
@@ -68,7 +91,7 @@ CommandAction addCompileCommand(CLI::App& app) {
       "compile", "Import a model, optimize it and emit ONNX at a chosen opset or kiln's textual IR.\n"
                  "Example: kiln compile model.onnx --emit ir        (print the IR)\n"
                  "         kiln compile model.onnx --opset 13 -o out.onnx");
-  cmd->add_option("IN", opts->input, "Input model (.onnx or .kir)")->required();
+  cmd->add_option("IN", opts->input, "Input model (.onnx or .kir)");
   cmd->add_option("-o,--output", opts->output,
                   "Output file (default: beside the input; for --emit ir: standard output)");
   cmd->add_option("--emit", opts->emit, "What to write: onnx or ir (textual IR)")
@@ -78,7 +101,37 @@ CommandAction addCompileCommand(CLI::App& app) {
       ->check(CLI::Range(7, 21));
   cmd->add_option("--metadata", opts->metadata, "Set a metadata_props entry KEY=VALUE (repeatable)");
   cmd->add_flag("--force", opts->force, "Allow the output to overwrite the input file");
+
+  auto* passes = "Optimization";
+  PassManagerOptions& po = opts->passOptions;
+  cmd->add_option("-O", opts->optLevel, "Optimization level 0-3 (-O0 import and emit only; default -O2)")
+      ->check(CLI::Range(0, 3))->group(passes);
+  cmd->add_option("--passes", opts->passes, "Explicit pipeline, e.g. 'shape-infer,fold-constants,dce'")->group(passes);
+  cmd->add_flag("--list-passes", opts->listPasses, "List every pass with its summary and exit")->group(passes);
+  cmd->add_flag("--print-pipeline", opts->printPipelineOnly, "Print the pipeline the -O level runs and exit")->group(passes);
+  auto* debug = "Pass debugging";
+  cmd->add_option("--print-ir-before", po.printIrBefore, "Print the IR before PASS (repeatable)")->group(debug);
+  cmd->add_option("--print-ir-after", po.printIrAfter, "Print the IR after PASS (repeatable)")->group(debug);
+  cmd->add_flag("--print-ir-before-all", po.printIrBeforeAll, "Print the IR before every pass")->group(debug);
+  cmd->add_flag("--print-ir-after-all", po.printIrAfterAll, "Print the IR after every pass")->group(debug);
+  cmd->add_flag("--print-ir-after-change", po.printIrAfterChange, "Print the IR after passes that changed it")->group(debug);
+  cmd->add_option("--dump-dir", po.dumpDir, "Write numbered .kir files, one per pass that changed the IR")->group(debug);
+  cmd->add_flag("--time-passes", po.timePasses, "Report wall time per pass and its share")->group(debug);
+  cmd->add_flag("--stats", po.stats, "Report nodes and constant bytes before/after each pass, and pass counters")->group(debug);
+  cmd->add_flag("--verify-each", po.verifyEach, "Run the IR verifier after every pass")->group(debug);
+  cmd->add_flag("--check-numerics", po.checkNumerics,
+                "Run the reference interpreter after every pass; stop at the first pass that moves an output")
+      ->group(debug);
   return [opts]() {
+    if (opts->listPasses) {
+      std::fputs(formatPassList().c_str(), stdout);
+      return static_cast<int>(kExitOk);
+    }
+    if (opts->printPipelineOnly) {
+      std::puts(opts->passes.empty() ? printPipeline(opts->optLevel).c_str() : opts->passes.c_str());
+      return static_cast<int>(kExitOk);
+    }
+    if (opts->input.empty()) return reportError(Status::error("compile needs an input model (IN)"));
     CompileOptions o = *opts;
     if (o.emit.empty()) o.emit = !o.output.empty() && formatFromPath(o.output) == ModelFormat::TextIR ? "ir" : "onnx";
     return compileOne(o);

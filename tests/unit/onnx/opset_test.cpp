@@ -446,6 +446,7 @@ TEST(OpsetConversion, SoftmaxCoercedAxisIsExpandedExactly) {
   EXPECT_EQ(opSequence(*b.model.graph), (std::vector<std::string>{"Shape", "Flatten", "Softmax", "Reshape"}));
   Node* inner = only(*b.model.graph, "Softmax");
   EXPECT_EQ(opset::rawInt(*inner, "axis", 0), -1);
+  EXPECT_EQ(inner->name(), "sm");
   EXPECT_EQ(opset::rawInt(*only(*b.model.graph, "Flatten"), "axis", 0), 1);
   Node* reshape = only(*b.model.graph, "Reshape");
   EXPECT_EQ(reshape->output(0)->name(), "sm_out");  // the graph output keeps its name
