@@ -268,8 +268,7 @@ Status oneHotKernel(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(axis, normalizeAxis(ctx.node.intAttr("axis", -1), outRank));
   std::vector<int64_t> outDims = indices.dims();
   outDims.insert(outDims.begin() + axis, depth);
-  KILN_ASSIGN_OR_RETURN(count, checkedElementCount(outDims));
-  (void)count;
+  KILN_RETURN_IF_ERROR(checkElementCount(outDims));
   const AxisSplit s = splitAt(outDims, axis);
   ElementWriter w(values.dtype(), outDims);
   w.fill(0, values, 0, w.numElements());

@@ -11,8 +11,7 @@ namespace {
 
 Status constantOfShapeKernel(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(dims, readInt64List(ctx.input(0)));
-  KILN_ASSIGN_OR_RETURN(count, checkedElementCount(dims));
-  (void)count;
+  KILN_RETURN_IF_ERROR(checkElementCount(dims));
   Tensor value = scalarOf(DType::Float32, 0.0);
   if (const Attribute* a = ctx.node.attr("value"); a && a->kind() == AttrKind::Tensor) {
     value = a->t();

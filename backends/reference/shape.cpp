@@ -228,8 +228,7 @@ Status expandKernel(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   KILN_ASSIGN_OR_RETURN(shape, readInt64List(ctx.input(1)));
   KILN_ASSIGN_OR_RETURN(outDims, broadcastShapes(x.dims(), shape));
-  KILN_ASSIGN_OR_RETURN(count, checkedElementCount(outDims));
-  (void)count;
+  KILN_RETURN_IF_ERROR(checkElementCount(outDims));
   auto index = stridedIndex(outDims, broadcastStrides(x.dims(), outDims));
   ctx.setOutput(0, takeElements(x, outDims, index));
   return Status::ok();
@@ -250,8 +249,7 @@ Status tileKernel(KernelContext& ctx) {
     viewStrides.push_back(inStrides[d]);
     outDims.push_back(repeats[d] * x.dims()[d]);
   }
-  KILN_ASSIGN_OR_RETURN(count, checkedElementCount(outDims));
-  (void)count;
+  KILN_RETURN_IF_ERROR(checkElementCount(outDims));
   auto index = stridedIndex(viewDims, viewStrides);
   ctx.setOutput(0, takeElements(x, outDims, index));
   return Status::ok();

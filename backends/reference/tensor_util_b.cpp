@@ -218,6 +218,11 @@ Tensor scalarOf(DType dtype, double v) {
   return t;
 }
 
+Status checkElementCount(std::span<const int64_t> dims) {
+  auto n = checkedElementCount(dims);
+  return n ? Status::ok() : n.takeStatus();
+}
+
 Expected<std::vector<int64_t>> optionalInt64List(const KernelContext& ctx, size_t i) {
   if (!ctx.hasInput(i)) return std::vector<int64_t>{};
   return readInt64List(ctx.input(i));

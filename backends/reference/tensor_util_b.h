@@ -84,6 +84,9 @@ Tensor scalarOf(DType dtype, double v);
 /// Stores `v` converted to element i of a numeric tensor (rounded for f16/bf16, truncated for ints).
 void storeDouble(std::byte* p, DType dtype, double v);
 
+/// Ok when `dims` describes a representable tensor (checkedElementCount without the count).
+Status checkElementCount(std::span<const int64_t> dims);
+
 /// Reads an optional integer-list input: empty when absent.
 Expected<std::vector<int64_t>> optionalInt64List(const KernelContext& ctx, size_t i);
 
