@@ -124,7 +124,7 @@ def save_npz(path, arrays):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
         for name, a in arrays.items():
             buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(a))
+            np.lib.format.write_array(buf, np.array(a, order="C"))  # keeps 0-d arrays 0-d
             z.writestr(zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())
 
 

@@ -8,7 +8,7 @@ small ONNX model per case, random inputs, ONNX Runtime's outputs as the expected
 writes OUT_DIR/<case>/{model.onnx, in.npz, ort_out.npz, case.json, in_k.bin, out_k.bin} and
 OUT_DIR/index.json exactly as op_cases.py does (it reuses op_cases.write_case/finish_case).
 op_cases.py can also take these cases into its own table: call add_cases(case, chain) with its
-case() and chain() functions.
+case() and chain() functions, and patch_attr_json(op_cases) for the two extra attribute kinds.
 
 case.json attributes use op_cases.py's encoding plus two kinds these ops need:
   {"type": "tensor", "value": {"dtype": "f32", "dims": [..], "values": [..]}}
@@ -19,7 +19,8 @@ case.json attributes use op_cases.py's encoding plus two kinds these ops need:
 
 Models are written at opset 17 (python onnx 1.12's newest) unless the variant needs a newer
 form (ScatterND/ScatterElements max/min, Split num_outputs, Pad axes, Resize antialias/axes/
-keep_aspect_ratio_policy at 18; half_pixel_symmetric at 19; blocked quantization at 21). For
+keep_aspect_ratio_policy at 18; half_pixel_symmetric and f16 quantization at 19; blocked,
+16-bit and output_dtype quantization at 21). For
 every op here the opset-17 form equals kiln's canonical form, so case.json needs no upgrade.
 """
 

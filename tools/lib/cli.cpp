@@ -36,6 +36,7 @@ int runCli(int argc, char** argv) {
   add(addCompileCommand);
   add(addConvertCommand);
   add(addInspectCommand);
+  add(addRunCommand);
 
   try {
     app.parse(argc, argv);

@@ -25,6 +25,7 @@ using CommandAction = std::function<int()>;
 CommandAction addInspectCommand(CLI::App& app);
 CommandAction addConvertCommand(CLI::App& app);
 CommandAction addCompileCommand(CLI::App& app);
+CommandAction addRunCommand(CLI::App& app);
 
 /// Prints `kiln: error: <diagnostic>` on one line of stderr and returns kExitBadInput.
 int reportError(const Status& status);

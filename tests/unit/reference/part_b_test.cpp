@@ -507,7 +507,7 @@ Attribute caseAttr(const json& a, const std::map<std::string, Value*>& values, c
     Scopes inner = outer;
     inner.push_back(&values);
     buildNodes(*g, v.at("nodes"), local, inner, {});
-    for (const std::string& name : v.at("outputs")) {
+    for (const std::string name : v.at("outputs")) {
       Value* out = local.count(name) ? local.at(name) : nullptr;
       for (auto it = inner.rbegin(); !out && it != inner.rend(); ++it)
         if ((*it)->count(name)) out = (*it)->at(name);
@@ -536,12 +536,12 @@ void buildNodes(Graph& graph, const json& nodes, std::map<std::string, Value*>& 
   };
   for (const json& n : nodes) {
     std::vector<Value*> operands;
-    for (const std::string& name : n.at("inputs")) operands.push_back(name.empty() ? nullptr : lookup(name));
+    for (const std::string name : n.at("inputs")) operands.push_back(name.empty() ? nullptr : lookup(name));
     Node* node = graph.createNode(n.at("domain"), n.at("op"), operands);
     node->setName(n.at("name"));
     node->setSchema(OpRegistry::builtin().lookup(node->domain(), node->opType()));
     for (const auto& [name, a] : n.at("attrs").items()) node->setAttr(name, caseAttr(a, values, outer));
-    for (const std::string& name : n.at("outputs")) {
+    for (const std::string name : n.at("outputs")) {
       auto it = outputTypes.find(name);
       Value* v = node->addOutput(name, it != outputTypes.end() ? Type::tensor(it->second) : Type());
       if (v) values[name] = v;
@@ -596,7 +596,7 @@ TEST(OpCasesB, ReferenceMatchesOnnxRuntime) {
   indexFile >> index;
   const char* filter = std::getenv("KILN_OP_CASES_FILTER");
   int ran = 0, failed = 0;
-  for (const std::string& name : index.at("cases")) {
+  for (const std::string name : index.at("cases")) {
     if (filter && name.find(filter) == std::string::npos) continue;
     ++ran;
     std::string why = runCase(fs::path(root) / name);
