@@ -142,6 +142,8 @@ Status liftGraph(onnx::GraphProto& proto, Graph& graph, const Scope* parent, con
       continue;
     }
     Node* c = graph.createNode("", "Constant", {});
+    // An initializer has no node name of its own; its value's name identifies the node.
+    c->setName(name);
     c->location() = Location{ctx.file, name, {}};
     c->setDocString(init.doc_string());
     c->setAttr("value", Attribute(tensor.take()));
