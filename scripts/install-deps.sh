@@ -21,9 +21,12 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # test model generation only
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
-  # ONNX Runtime oracle (npm package)
-  nodejs npm
 )
+# The ONNX Runtime oracle runs on Node.js with npm; a machine that already has both (from any
+# source) keeps them, since Debian's npm conflicts with other Node.js installs.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
