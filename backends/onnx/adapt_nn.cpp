@@ -110,6 +110,41 @@ AdaptFn dropIfAllOnes(std::string name, int version) {
   };
 }
 
+/// Pools got ceil_mode at opset 10. With explicit pads and known spatial dims, rounding up is
+/// the same as rounding down over an input padded further at the end: the extra pad reaches
+/// the end of the last window, and padding never enters a max (nor an average that excludes
+/// pads). Per spatial dim, with effective kernel e = (k-1)*d + 1:
+///   out = ceil((in + pb + pe - e) / s) + 1,  pe' = pe + (out-1)*s + e - (in + pb + pe)
+/// Only when the last window starts inside the input (or its begin pad), where ONNX Runtime's
+/// and PyTorch's ceil conventions agree.
+Outcome poolCeilModeToPads(AdaptContext&, Node*& node) {
+  if (opset::rawInt(*node, "ceil_mode", 0) == 0) return node->attributes().erase("ceil_mode") ? Outcome::changed() : Outcome::kept();
+  auto blocked = [] { return Outcome::blocked(10, "ceil_mode=1 without explicit pads and known spatial dims needs opset 10"); };
+  if (node->opType() == "AveragePool" && opset::rawInt(*node, "count_include_pad", 0) != 0) return blocked();
+  if (opset::rawString(*node, "auto_pad", "NOTSET") != "NOTSET") return blocked();
+  auto kernel = opset::rawInts(*node, "kernel_shape");
+  Value* x = node->input(0);
+  if (!kernel || !x || !x->type().isTensor() || !x->shape().isRanked() || x->shape().rank() != kernel->size() + 2)
+    return blocked();
+  size_t n = kernel->size();
+  auto strides = opset::rawInts(*node, "strides").value_or(std::vector<int64_t>(n, 1));
+  auto dilations = opset::rawInts(*node, "dilations").value_or(std::vector<int64_t>(n, 1));
+  auto pads = opset::rawInts(*node, "pads").value_or(std::vector<int64_t>(2 * n, 0));
+  if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n) return blocked();
+  for (size_t i = 0; i < n; ++i) {
+    const Dim& d = x->shape()[i + 2];
+    if (!d.isStatic()) return blocked();
+    int64_t in = d.value(), e = ((*kernel)[i] - 1) * dilations[i] + 1, span = in + pads[i] + pads[i + n] - e;
+    if (span < 0) return blocked();
+    int64_t out = (span + strides[i] - 1) / strides[i] + 1;
+    if ((out - 1) * strides[i] >= in + pads[i]) return blocked();
+    pads[i + n] += (out - 1) * strides[i] + e - (in + pads[i] + pads[i + n]);
+  }
+  node->setAttr("pads", Attribute(pads));
+  node->attributes().erase("ceil_mode");
+  return Outcome::changed();
+}
+
 /// MaxPool-8 added the Indices output and storage_order.
 Outcome maxPoolNoIndices(AdaptContext& ctx, Node*& node) {
   Outcome o = dropAttrIfDefault("storage_order", Attribute(int64_t{0}), 8)(ctx, node);
@@ -191,10 +226,10 @@ void addNnAdapters(AdaptTables& t) {
   t.steps.push_back({"GRU", 3, "dropAttrIfDefault(linear_before_reset)",
                      dropAttrIfDefault("linear_before_reset", Attribute(int64_t{0}), 3)});
   t.steps.push_back({"AveragePool", 19, "dropIfAllOnes(dilations)", dropIfAllOnes("dilations", 19)});
-  t.steps.push_back({"AveragePool", 10, "dropAttrIfDefault(ceil_mode)", dropAttrIfDefault("ceil_mode", Attribute(int64_t{0}), 10)});
+  t.steps.push_back({"AveragePool", 10, "poolCeilModeToPads", poolCeilModeToPads});
   t.steps.push_back({"AveragePool", 7, "dropAttrIfDefault(count_include_pad)",
                      dropAttrIfDefault("count_include_pad", Attribute(int64_t{0}), 7)});
-  t.steps.push_back({"MaxPool", 10, "dropAttrIfDefault(ceil_mode)", dropAttrIfDefault("ceil_mode", Attribute(int64_t{0}), 10)});
+  t.steps.push_back({"MaxPool", 10, "poolCeilModeToPads", poolCeilModeToPads});
   t.steps.push_back({"MaxPool", 10, "dropIfAllOnes(dilations)", dropIfAllOnes("dilations", 10)});
   t.steps.push_back({"MaxPool", 8, "maxPoolNoIndices", maxPoolNoIndices});
   t.steps.push_back({"LpPool", 18, "dropAttrIfDefault(ceil_mode)", dropAttrIfDefault("ceil_mode", Attribute(int64_t{0}), 18)});

@@ -34,7 +34,7 @@ Status softmaxCoercedToAxis(UpgradeContext& ctx, Node*& node) {
   Value* y = b.op("Reshape", {rows->output(0), shape}, "reshape");
   std::string name = node->name();
   opset::replaceNodeWith(node, {y});
-  rows->setName(ctx.names.fresh(name));
+  rows->setName(name);  // the old node is gone: its name now labels the op that does its work
   node = rows;
   return Status::ok();
 }
