@@ -37,6 +37,7 @@ int printPlan(const Model& model, int64_t target, bool json) {
       nlohmann::ordered_json e{{"op", p.op}, {"action", actionName(p.action)}, {"rule", p.rule},
                                {"nodes", p.nodes}};
       if (p.lowestOpset) e["lowest_opset"] = p.lowestOpset;
+      if (!p.reason.empty()) e["reason"] = p.reason;
       j["ops"].push_back(e);
     }
     std::puts(j.dump(2).c_str());
@@ -46,7 +47,8 @@ int printPlan(const Model& model, int64_t target, bool json) {
       blocked |= p.action == onnx_backend::OpPlan::Action::Blocked;
       std::string detail = p.rule;
       if (p.action == onnx_backend::OpPlan::Action::Blocked)
-        detail = fmt::format("needs opset >= {}: {}", p.lowestOpset, fmt::join(p.nodes, ", "));
+        detail = fmt::format("needs opset >= {}: {}{}", p.lowestOpset, fmt::join(p.nodes, ", "),
+                             p.reason.empty() ? "" : " (" + p.reason + ")");
       std::printf("  %-26s %-10s %zu node%s%s%s\n", p.op.c_str(), std::string(actionName(p.action)).c_str(),
                   p.nodes.size(), p.nodes.size() == 1 ? "" : "s", detail.empty() ? "" : "  ", detail.c_str());
     }
