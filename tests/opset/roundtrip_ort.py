@@ -276,7 +276,6 @@ def run_corpus(kiln, corpus, targets, filt):
                     continue
                 if target <= CHECKER_MAX_OPSET:
                     try:
-                        import onnx
                         onnx.checker.check_model(onnx.load(dst), full_check=True)
                     except Exception as ex:  # noqa: BLE001
                         print(f"FAIL {label}: ONNX checker: {str(ex).splitlines()[0]}")
@@ -356,7 +355,6 @@ def main():
                     continue
                 if target <= CHECKER_MAX_OPSET:
                     try:
-                        import onnx
                         onnx.checker.check_model(onnx.load(dst), full_check=True)
                     except Exception as ex:  # noqa: BLE001
                         print(f"FAIL {label}: ONNX checker: {str(ex).splitlines()[0]}")
