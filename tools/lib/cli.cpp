@@ -37,6 +37,7 @@ int runCli(int argc, char** argv) {
   add(addConvertCommand);
   add(addInspectCommand);
   add(addRunCommand);
+  add(addOpsCommand);
 
   try {
     app.parse(argc, argv);
