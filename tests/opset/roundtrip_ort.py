@@ -213,6 +213,17 @@ def find_kiln(arg):
     return found[-1] if found else None
 
 
+def checker_failure(path, target):
+    """The ONNX checker's first line of complaint (full check) for targets it knows, else None."""
+    if target > CHECKER_MAX_OPSET:
+        return None
+    try:
+        onnx.checker.check_model(onnx.load(path), full_check=True)
+    except Exception as ex:  # noqa: BLE001
+        return str(ex).splitlines()[0] if str(ex) else type(ex).__name__
+    return None
+
+
 def run_ort(model, feeds, tmp):
     inp, out = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
     np.savez(inp, **feeds)
@@ -274,13 +285,11 @@ def run_corpus(kiln, corpus, targets, filt):
                     print(f"FAIL {label}: kiln convert exited {r.returncode}: {r.stderr.strip()}")
                     failed += 1
                     continue
-                if target <= CHECKER_MAX_OPSET:
-                    try:
-                        onnx.checker.check_model(onnx.load(dst), full_check=True)
-                    except Exception as ex:  # noqa: BLE001
-                        print(f"FAIL {label}: ONNX checker: {str(ex).splitlines()[0]}")
-                        failed += 1
-                        continue
+                checker_error = checker_failure(dst, target)
+                if checker_error:
+                    print(f"FAIL {label}: ONNX checker: {checker_error}")
+                    failed += 1
+                    continue
                 try:
                     got = run_ort(dst, feeds, tmp)
                 except Exception as ex:  # noqa: BLE001
@@ -353,13 +362,11 @@ def main():
                     print(f"ok   {label}: written (ONNX Runtime cannot run opset {target}); ops {ops}")
                     passed += 1
                     continue
-                if target <= CHECKER_MAX_OPSET:
-                    try:
-                        onnx.checker.check_model(onnx.load(dst), full_check=True)
-                    except Exception as ex:  # noqa: BLE001
-                        print(f"FAIL {label}: ONNX checker: {str(ex).splitlines()[0]}")
-                        failed += 1
-                        continue
+                checker_error = checker_failure(dst, target)
+                if checker_error:
+                    print(f"FAIL {label}: ONNX checker: {checker_error}")
+                    failed += 1
+                    continue
                 try:
                     got = run_ort(dst, feeds, tmp)
                 except Exception as e:  # noqa: BLE001
