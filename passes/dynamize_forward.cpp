@@ -43,7 +43,14 @@ std::optional<std::vector<Segment>> segments(const std::vector<int64_t>& in, con
     }
     s.in1 = i;
     s.out1 = j;
-    segs.push_back(s);
+    // Trailing size-1 axes on one side only (a batch traced at 1 that the target flattened
+    // away, or an added 1) belong to the group before them.
+    if (!segs.empty() && (s.in0 == s.in1 || s.out0 == s.out1)) {
+      segs.back().in1 = s.in1;
+      segs.back().out1 = s.out1;
+    } else {
+      segs.push_back(s);
+    }
   }
   return segs;
 }

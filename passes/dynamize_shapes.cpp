@@ -75,7 +75,6 @@ class DynamizeShapesPass final : public Pass {
       DynamizeOutcome o = scan(st, graph, settled, [&](const Node* at, const Node& origin, const std::string& why) {
         const Node& shown = at ? *at : origin;
         std::string message = "kept the traced size: " + why;
-        if (at && at != &origin) message += " (needed by node '" + nodeLabel(origin) + "' (" + origin.qualifiedOp() + "))";
         if (reported.insert(nodeLabel(shown) + "|" + message).second)
           refusals.push_back({nodeLabel(shown), shown.qualifiedOp(), message});
       });
@@ -123,9 +122,9 @@ class DynamizeShapesPass final : public Pass {
         if (o.kind == DynamizeOutcome::Kind::Rewritten) return o;
         settled.insert(demandKey);
         if (o.kind == DynamizeOutcome::Kind::Refused)
-          report(o.node, *n, "axis " + std::to_string(d.axis) + " of '" + n->input(d.input)->name() + "' must be " +
-                                 d.want.str() + " (" + d.why + "), but " +
-                                 (o.node ? "node '" + nodeLabel(*o.node) + "' (" + o.node->qualifiedOp() + "): " : "") + o.reason);
+          report(o.node, *n, o.reason + "; needed by node '" + nodeLabel(*n) + "' (" + n->qualifiedOp() + "): axis " +
+                                 std::to_string(d.axis) + " of '" + n->input(d.input)->name() + "' must be " +
+                                 d.want.str() + " (" + d.why + ")");
       }
     }
     return DynamizeOutcome::none();

@@ -39,6 +39,7 @@ void DynamizeState::replaceOperand(Node* node, size_t index, Value* value) {
 
 void DynamizeState::replaceValue(Value* from, Value* to) {
   rw_.replaceAllUsesWith(from, to);
+  if (!to->isGraphOutput()) rw_.takeName(to, from);  // the replacement reads best under the old name
   eraseIfDead(from->producer());
 }
 
