@@ -3,7 +3,8 @@
 its traced sizes, so before kiln it fails or computes wrong numbers in ONNX Runtime at batch 3 /
 sequence 77, both as exported and with its input axes merely declared dynamic; after
 `kiln compile --dynamic ...` it passes the ONNX checker, carries the symbols to its output, and
-matches eager PyTorch within 1e-5 at every tested size.
+matches eager PyTorch within 1e-5 at every tested size. Models the corpus marks `refused` must
+instead be reported node by node (and be an error with --strict-dynamic).
 
     tests/e2e/dynamize.py KILN CORPUS_DIR WORK_DIR
 """
@@ -63,6 +64,24 @@ def fails_or_mismatches(model, inputs, expected, work, stem):
     return "mismatches: " + "; ".join(problems) if problems else None
 
 
+def check_refusal(kiln, src, flags, out):
+    """A model kiln cannot make dynamic: a warning per kept size naming the node, and with
+    --strict-dynamic exit 2, one line, no output file."""
+    problems = []
+    code, _, err = run([kiln, "compile", src, *flags, "-o", out])
+    reports = [line for line in err.splitlines() if "warning: node '" in line and "dynamize-shapes: kept" in line]
+    if code != 0 or not reports:
+        problems.append(f"expected exit 0 with dynamize-shapes warnings, got exit {code}: {err.strip()[:200]}")
+    strict = out.replace(".onnx", ".strict.onnx")
+    code, _, err = run([kiln, "compile", src, *flags, "--strict-dynamic", "-o", strict])
+    lines = err.strip().splitlines()
+    if code != 2 or len(lines) != 1 or "--strict-dynamic" not in lines[0] or "node '" not in lines[0]:
+        problems.append(f"--strict-dynamic: expected exit 2 and one line naming the node, got exit {code}: {err.strip()[:200]}")
+    if os.path.exists(strict):
+        problems.append("--strict-dynamic left an output file")
+    return problems
+
+
 def main(kiln, corpus, work):
     os.makedirs(work, exist_ok=True)
     summary = Summary()
@@ -86,6 +105,9 @@ def main(kiln, corpus, work):
         summary.check(f"{name} before kiln: {how}", problems)
 
         out = os.path.join(work, name + ".dynamic.onnx")
+        if entry.get("refused"):
+            summary.check(f"{name} refused", check_refusal(kiln, src, flags, out))
+            continue
         code, _, err = run([kiln, "compile", src, *flags, "-o", out])
         if code != 0:
             summary.check(f"{name} compile", [f"kiln compile exit {code}: {err.strip()}"])

@@ -11,7 +11,8 @@ them as literals. For every model NAME it writes
     OUTDIR/NAME.onnx                 the export (traced at B=1, S=128; opset 13 or 14)
     OUTDIR/NAME.bB_sS.npz            inputs and eager outputs at batch B, sequence S: members
                                      `in.<input>` and `out.<output>`
-and OUTDIR/manifest.json: per model its file, the `--dynamic` flags, and the sizes.
+and OUTDIR/manifest.json: per model its file, the `--dynamic` flags, the sizes, and whether kiln
+must refuse it (a size no rule can make dynamic, reported by node).
 """
 import argparse
 import io
@@ -141,6 +142,21 @@ class Encoder(nn.Module):
         return y.reshape(self.B, self.S * H)
 
 
+class CausalMaskBuffer(nn.Module):
+    """A causal mask sliced from a buffer (`self.causal[:S, :S]`): the exporter folds the slice
+    into a [128, 128] constant whose values no rule can regenerate. kiln must refuse it and say
+    so, not guess."""
+
+    def __init__(self):
+        super().__init__()
+        self.q = nn.Linear(H, H)
+        self.register_buffer("causal", torch.triu(torch.full((256, 256), -1e4), diagonal=1))
+
+    def forward(self, x):
+        scores = self.q(x) @ x.transpose(-1, -2)
+        return torch.softmax(scores + self.causal[:self.S, :self.S], dim=-1) @ x
+
+
 def seq_input(name, dtype=torch.float32):
     def make(b, s, g):
         if dtype == torch.int64:
@@ -181,6 +197,12 @@ MODELS = {
     "transformer_encoder": (Encoder, [seq_input("x")], ["--dynamic", "x:0=batch", "--dynamic", "x:1=sequence"],
                             True, 14, None),
 }
+# Models kiln must refuse (reporting the node) rather than make dynamic.
+REFUSED = {
+    "causal_mask_buffer": (CausalMaskBuffer, [seq_input("x")], ["--dynamic", "x:0=batch", "--dynamic", "x:1=sequence"],
+                           True, 13, None),
+}
+MODELS.update(REFUSED)
 
 
 def save_npz(path, arrays):
@@ -226,7 +248,8 @@ def generate(name, out):
             save_npz(os.path.join(out, file), arrays)
             sizes.append({"batch": b, "sequence": s if varies_seq else None, "file": file})
     model.B, model.S = TRACE_B, TRACE_S
-    return {"name": name, "model": name + ".onnx", "dynamic": flags, "opset": opset, "sizes": sizes}
+    return {"name": name, "model": name + ".onnx", "dynamic": flags, "opset": opset, "sizes": sizes,
+            "refused": name in REFUSED}
 
 
 def main():
