@@ -82,6 +82,26 @@ def check_refusal(kiln, src, flags, out):
     return problems
 
 
+def check_bad_flags(kiln, model, work, summary):
+    """Malformed or impossible --dynamic flags: exit 2, one line naming the flag, no output."""
+    cases = {
+        "no '='": ["--dynamic", "x"],
+        "the graph has no input 'nope'": ["--dynamic", "nope:0=batch"],
+        "out of range for rank": ["--dynamic", "x:7=batch"],
+        "--strict-dynamic needs --dynamic": ["--strict-dynamic"],
+    }
+    for expect, flags in cases.items():
+        out = os.path.join(work, "bad_flags.onnx")
+        code, _, err = run([kiln, "compile", model, *flags, "-o", out])
+        lines = err.strip().splitlines()
+        problems = []
+        if code != 2 or len(lines) != 1 or expect not in lines[0]:
+            problems.append(f"expected exit 2 and one line with '{expect}', got exit {code}: {err.strip()[:200]}")
+        if os.path.exists(out):
+            problems.append("an output file was written")
+        summary.check(f"bad flags {' '.join(flags)}", problems)
+
+
 def main(kiln, corpus, work):
     os.makedirs(work, exist_ok=True)
     summary = Summary()
@@ -133,6 +153,7 @@ def main(kiln, corpus, work):
             except RuntimeError as e:
                 problems = [str(e)]
             summary.check(f"{name} batch {size['batch']} sequence {size['sequence']}", problems)
+    check_bad_flags(kiln, os.path.join(corpus, manifest["models"][0]["model"]), work, summary)
     summary.finish()
 
 
