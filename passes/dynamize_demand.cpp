@@ -12,11 +12,6 @@
 namespace kiln {
 namespace {
 
-const std::vector<Dim>* dimsOf(const Value* v) {
-  if (!v || !v->type().isTensor() || !v->shape().isRanked()) return nullptr;
-  return &v->shape().dims();
-}
-
 /// Right-aligned broadcasting over `inputs`; `offset` skips that many trailing axes (MatMul's
 /// matrix axes). A static size other than 1 that meets a symbol of the same traced size.
 void broadcastDemands(const DynamizeState& st, const Node& n, const std::vector<size_t>& inputs, size_t trailingSkip,
@@ -60,11 +55,6 @@ void equalityDemand(const DynamizeState& st, const Node& n, size_t ia, int64_t a
 /// meets it was assigned by an earlier Reshape choice that the weight now refutes.
 void weightDemand(const DynamizeState& st, const Node& n, size_t ia, int64_t aa, size_t ib, int64_t ab,
                   std::vector<DynamizeDemand>& out) {
-  auto isWeight = [](const Value* v) {
-    while (v && v->producer() && (isOnnxOp(*v->producer(), "Transpose") || isOnnxOp(*v->producer(), "Identity")))
-      v = v->producer()->input(0);
-    return v && v->producer() && isOnnxOp(*v->producer(), "Constant");
-  };
   const auto* a = dimsOf(n.input(ia));
   const auto* b = dimsOf(n.input(ib));
   if (!a || !b) return;
@@ -77,6 +67,29 @@ void weightDemand(const DynamizeState& st, const Node& n, size_t ia, int64_t aa,
 }
 
 }  // namespace
+
+bool isWeight(const Value* v) {
+  while (v && v->producer() && (isOnnxOp(*v->producer(), "Transpose") || isOnnxOp(*v->producer(), "Identity")))
+    v = v->producer()->input(0);
+  return v && v->producer() && isOnnxOp(*v->producer(), "Constant");
+}
+
+bool axisFixedByWeight(const Value* v, size_t axis) {
+  if (!v || !v->type().isTensor() || !v->shape().isRanked()) return false;
+  size_t rank = v->shape().rank();
+  for (const Use& u : v->uses()) {
+    if (u.isGraphOutput()) continue;
+    const Node& n = *u.user;
+    if (isOnnxOp(n, "Gemm") && rank == 2) {
+      size_t inner = u.index == 0 ? (n.intAttr("transA", 0) ? 0 : 1) : (n.intAttr("transB", 0) ? 1 : 0);
+      if (u.index < 2 && axis == inner && isWeight(n.input(1 - u.index))) return true;
+    } else if (isOnnxOp(n, "MatMul") && rank >= 2) {
+      size_t inner = u.index == 0 ? rank - 1 : rank - 2;
+      if (u.index < 2 && axis == inner && isWeight(n.input(1 - u.index))) return true;
+    }
+  }
+  return false;
+}
 
 std::vector<DynamizeDemand> findDemands(const DynamizeState& st, const Node& n) {
   std::vector<DynamizeDemand> out;

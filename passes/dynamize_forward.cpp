@@ -146,11 +146,21 @@ DynamizeOutcome reshapeEntries(const DynamizeState& st, const Node& n, const std
       if (!dk.isUnknown() && !dk.isStatic() && st.traced(dk) == out[k]) valid.emplace_back(k, dk);
     }
     if (valid.size() > 1) {
+      // A weight that multiplies along an entry fixes it: the symbol goes elsewhere.
+      std::vector<std::pair<size_t, Dim>> free;
+      for (const auto& v : valid)
+        if (!axisFixedByWeight(n.output(0), v.first)) free.push_back(v);
+      if (!free.empty()) valid = free;
+    }
+    if (valid.size() > 1) {
       // Layout evidence: a reshape keeps the elements of one index along a dynamic axis
       // together (it never interleaves two batch items), so the entries before the symbolic
       // one hold exactly the static input axes before the first symbolic input axis.
+      // Only sound when that axis is one symbol: inside `10*batch` the order is unknown.
       int64_t inPrefix = 1;
-      for (size_t i = s.in0; i < s.in1 && S[i].isStatic(); ++i) inPrefix *= in[i];
+      size_t first = s.in0;
+      for (; first < s.in1 && S[first].isStatic(); ++first) inPrefix *= in[first];
+      if (first == s.in1 || !S[first].asSymbol()) inPrefix = -1;
       std::vector<std::pair<size_t, Dim>> aligned;
       for (const auto& [k, dk] : valid) {
         int64_t outPrefix = 1;

@@ -55,6 +55,8 @@ class DynamizeState {
   Rewriter& rewriter() { return rw_; }
   ShapeBuilder& builder() { return builder_; }
   void setSession(const ShapeInferenceSession* s) { session_ = s; }
+  /// Each symbol with its traced size.
+  const std::map<std::string, int64_t>& tracedSizes() const { return traced_; }
 
   /// The size `d` had in the traced run; nullopt when it involves a symbol of unknown size.
   std::optional<int64_t> traced(const Dim& d) const;
@@ -92,6 +94,16 @@ std::optional<std::pair<size_t, size_t>> singleInputAxisFor(const ReshapeView& v
 /// Rewrites the Reshape's target to the sizes `dims`: 0 where an input axis is copied in
 /// place, one -1 where that is exact, computed sizes otherwise.
 DynamizeOutcome rewriteReshapeTarget(DynamizeState& st, Node& reshape, const std::vector<Dim>& dims);
+
+/// The dims of a ranked tensor value; null otherwise.
+inline const std::vector<Dim>* dimsOf(const Value* v) {
+  if (!v || !v->type().isTensor() || !v->shape().isRanked()) return nullptr;
+  return &v->shape().dims();
+}
+/// Whether `v` is a weight: a Constant, possibly behind Transpose or Identity.
+bool isWeight(const Value* v);
+/// Whether axis `axis` of `v` is the inner axis of a MatMul/Gemm with a weight (so static).
+bool axisFixedByWeight(const Value* v, size_t axis);
 
 /// Forward rules: Reshape (element counts) and Expand (targets against symbolic axes).
 DynamizeOutcome dynamizeForward(DynamizeState& st, Node& node);

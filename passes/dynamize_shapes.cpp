@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "passes/dynamize_rules.h"
@@ -115,6 +116,7 @@ class DynamizeShapesPass final : public Pass {
           settled.insert(key + "|forward");
         }
       }
+      if (auto suspect = suspectTripCount(st, *n)) report(n, *n, *suspect);
       for (const DynamizeDemand& d : findDemands(st, *n)) {
         std::string demandKey = key + "|" + std::to_string(d.input) + ":" + std::to_string(d.axis);
         if (settled.count(demandKey)) continue;
@@ -128,6 +130,21 @@ class DynamizeShapesPass final : public Pass {
       }
     }
     return DynamizeOutcome::none();
+  }
+
+  /// A Loop whose constant trip count equals a symbol's traced size: `for _ in
+  /// range(x.size(0))` folded by the exporter. No shape constraint links a count to a size, so
+  /// it is not rewritten, but it is reported: the loop runs the traced number of times.
+  static std::optional<std::string> suspectTripCount(const DynamizeState& st, const Node& n) {
+    if (!isOnnxOp(n, "Loop")) return std::nullopt;
+    auto count = constantInts(n.input(0));
+    if (!count || count->size() != 1 || (*count)[0] <= 1) return std::nullopt;
+    for (const auto& [symbol, size] : st.tracedSizes())
+      if (size == (*count)[0])
+        return "the trip count " + std::to_string(size) + " equals the traced size of " + symbol +
+               ", but no shape constraint ties a count to a size, so the loop still runs " + std::to_string(size) +
+               " times";
+    return std::nullopt;
   }
 
   void addBatchAxes(const Graph& graph, std::vector<DynamicAxis>& axes) const {

@@ -17,11 +17,6 @@ namespace {
 
 using Outcome = DynamizeOutcome;
 
-const std::vector<Dim>* dimsOf(const Value* v) {
-  if (!v || !v->type().isTensor() || !v->shape().isRanked()) return nullptr;
-  return &v->shape().dims();
-}
-
 std::string describe(const Value* v) { return "'" + v->name() + "' " + v->type().str(); }
 
 /// Entry `k` of shape operand `index` becomes `want`.
