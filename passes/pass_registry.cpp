@@ -12,6 +12,7 @@ constexpr PassFactory kFactories[] = {
     createCanonicalizePass,
     createCsePass,
     createDcePass,
+    createDynamizeShapesPass,
     createEliminateStaticShapesPass,
     createFoldBatchNormPass,
     createFoldConstantsPass,

@@ -23,5 +23,8 @@ std::unique_ptr<Pass> createFoldBatchNormPass();
 /// `eliminate-static-shapes`: Shape/Size (and Gather/Slice of a Shape) with a statically
 /// known result become constants.
 std::unique_ptr<Pass> createEliminateStaticShapesPass();
+/// `dynamize-shapes`: chosen input axes become symbolic; constants holding their traced sizes
+/// are rewritten to compute them from the input shapes (docs/dynamize.md).
+std::unique_ptr<Pass> createDynamizeShapesPass();
 
 }  // namespace kiln

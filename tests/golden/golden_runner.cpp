@@ -10,6 +10,7 @@
 //   // expected-error: TEXT            or: the pipeline must fail with a message containing TEXT
 //   // CHECK-STAT: pass.counter = N    optionally: a statistics counter after the pipeline
 //   // CHECK-NUMERICS                  optionally: the reference interpreter must agree before/after
+//   // expected-warning: TEXT          optionally: some warning of the pipeline contains TEXT
 //
 // Usage: kiln_golden_runner [--update] [--verbose] FILE.kir...
 // --update rewrites every `// CHECK:` block (and adds one to cases that have no expectation)
@@ -41,6 +42,7 @@ struct Case {
   bool unchanged = false;
   bool numerics = false;
   std::vector<std::string> expectedErrors;
+  std::vector<std::string> expectedWarnings;
   std::vector<std::pair<std::string, int64_t>> stats;  ///< "pass.counter", value
   bool hasIr = false;
 };
@@ -114,6 +116,8 @@ std::vector<Case> splitCases(const std::vector<std::string>& lines) {
         else c.stats.emplace_back(trim(d->substr(0, eq)), n);
       } else if (auto d = directive(l, "expected-error:")) {
         c.expectedErrors.push_back(*d);
+      } else if (auto d = directive(l, "expected-warning:")) {
+        c.expectedWarnings.push_back(*d);
       } else {
         std::string t = trim(l);
         if (!t.empty() && !startsWith(t, "//")) c.hasIr = true;
@@ -211,6 +215,11 @@ Outcome runCase(const Case& c, const std::string& fileRun, bool verbose) {
   o.actual = printIr(*model, asModule);
   for (const auto& w : pm.warnings())
     if (verbose) std::cerr << w.str() << "\n";
+  for (const auto& e : c.expectedWarnings) {
+    bool found = false;
+    for (const auto& w : pm.warnings()) found = found || w.str().find(e) != std::string::npos;
+    if (!found) return fail("no warning contains '" + e + "'");
+  }
   for (const auto& [key, value] : c.stats) {
     size_t dot = key.find('.');
     int64_t got = dot == std::string::npos ? 0 : pm.statistics().get(key.substr(0, dot), key.substr(dot + 1));

@@ -10,6 +10,7 @@
 #include "passes/pass_registry.h"
 #include "passes/pipelines.h"
 #include "tools/lib/command.h"
+#include "tools/lib/dynamic_options.h"
 #include "tools/lib/model_loader.h"
 #include "tools/lib/model_writer.h"
 
@@ -25,6 +26,7 @@ struct CompileOptions {
   std::string passes;  ///< explicit pipeline text; overrides optLevel
   bool listPasses = false, printPipelineOnly = false;
   PassManagerOptions passOptions;
+  DynamicOptions dynamic;  ///< --dynamic, --dynamic-batch, --strict-dynamic
 };
 
 /// Default output beside the input: `net.onnx` -> `net.kiln.onnx`, `net.kir` -> `net.onnx`.
@@ -52,6 +54,9 @@ Status applyMetadata(Model& model, const std::vector<std::string>& entries) {
 
 Status optimize(Model& model, const CompileOptions& o) {
   PassManager pm(o.passOptions);
+  auto dynamic = dynamicPipeline(o.dynamic);
+  if (!dynamic) return dynamic.takeStatus();
+  if (*dynamic) KILN_RETURN_IF_ERROR(pm.addPipeline(**dynamic));
   if (!o.passes.empty()) {
     KILN_RETURN_IF_ERROR(pm.addPipeline(o.passes));
   } else {
@@ -109,6 +114,7 @@ CommandAction addCompileCommand(CLI::App& app) {
   cmd->add_option("--passes", opts->passes, "Explicit pipeline, e.g. 'shape-infer,fold-constants,dce'")->group(passes);
   cmd->add_flag("--list-passes", opts->listPasses, "List every pass with its summary and exit")->group(passes);
   cmd->add_flag("--print-pipeline", opts->printPipelineOnly, "Print the pipeline the -O level runs and exit")->group(passes);
+  addDynamicOptions(*cmd, opts->dynamic);
   auto* debug = "Pass debugging";
   cmd->add_option("--print-ir-before", po.printIrBefore, "Print the IR before PASS (repeatable)")->group(debug);
   cmd->add_option("--print-ir-after", po.printIrAfter, "Print the IR after PASS (repeatable)")->group(debug);
