@@ -11,6 +11,7 @@
 
 #include "ir/atomic_file.h"
 #include "ir/printer.h"
+#include "passes/dot_dump.h"
 #include "passes/graph_stats.h"
 #include "passes/pass_context.h"
 
@@ -76,21 +77,21 @@ class PrintIr final : public PassInstrumentation {
 
 class DumpDir final : public PassInstrumentation {
  public:
-  DumpDir(std::string dir, size_t elideAbove) : dir_(std::move(dir)), elideAbove_(elideAbove) {}
+  explicit DumpDir(DumpDirConfig c) : c_(std::move(c)) {}
 
   Status beforePipeline(const IrUnit& unit) override {
     std::error_code ec;
-    std::filesystem::create_directories(dir_, ec);
-    if (ec) return Status::error("--dump-dir: cannot create '" + dir_ + "': " + ec.message());
+    std::filesystem::create_directories(c_.dir, ec);
+    if (ec) return Status::error("--dump-dir: cannot create '" + c_.dir + "': " + ec.message());
     index_.clear();
     index_ += "00 input\n";
-    KILN_RETURN_IF_ERROR(write("00-input.kir", unit.print(elideAbove_)));
+    KILN_RETURN_IF_ERROR(snapshot("00-input", unit));
     return writeIndex();
   }
   Status afterPass(const PassRun& run, const IrUnit& unit, bool changed, double) override {
     std::string stem = number(run.index) + "-" + run.pass.name();
     index_ += number(run.index) + " " + run.pass.str() + (changed ? " changed -> " + stem + ".kir\n" : " unchanged\n");
-    if (changed) KILN_RETURN_IF_ERROR(write(stem + ".kir", unit.print(elideAbove_)));
+    if (changed) KILN_RETURN_IF_ERROR(snapshot(stem, unit));
     return writeIndex();
   }
   void afterPassFailed(const PassRun& run, const IrUnit&, const Status& error) override {
@@ -108,13 +109,26 @@ class DumpDir final : public PassInstrumentation {
     std::snprintf(buf, sizeof buf, "%02zu", i);
     return buf;
   }
-  Status write(const std::string& name, const std::string& text) {
-    return writeFileAtomically((std::filesystem::path(dir_) / name).string(), text);
-  }
+  std::string path(const std::string& name) const { return (std::filesystem::path(c_.dir) / name).string(); }
+  Status write(const std::string& name, const std::string& text) { return writeFileAtomically(path(name), text); }
   Status writeIndex() { return write("index.txt", index_); }
 
-  std::string dir_;
-  size_t elideAbove_;
+  /// The IR state as `stem.kir`, and as `.dot` / `.onnx` when asked for.
+  Status snapshot(const std::string& stem, const IrUnit& unit) {
+    KILN_RETURN_IF_ERROR(write(stem + ".kir", unit.print(c_.elideAbove)));
+    if (c_.dot) KILN_RETURN_IF_ERROR(write(stem + ".dot", printGraphDot(unit.graph)));
+    if (!c_.onnx) return Status::ok();
+    // An intermediate state need not be expressible in ONNX; the dump notes it and goes on.
+    if (!unit.model) {
+      index_ += "   " + stem + ".onnx skipped: no model around the graph\n";
+      return Status::ok();
+    }
+    if (Status s = c_.onnx(*unit.model, path(stem + ".onnx")); !s)
+      index_ += "   " + stem + ".onnx skipped: " + s.str() + "\n";
+    return Status::ok();
+  }
+
+  DumpDirConfig c_;
   std::string index_;
 };
 
@@ -245,8 +259,8 @@ class Stats final : public PassInstrumentation {
 std::unique_ptr<PassInstrumentation> createPrintIrInstrumentation(PrintIrConfig config) {
   return std::make_unique<PrintIr>(std::move(config));
 }
-std::unique_ptr<PassInstrumentation> createDumpDirInstrumentation(std::string dir, size_t elideAbove) {
-  return std::make_unique<DumpDir>(std::move(dir), elideAbove);
+std::unique_ptr<PassInstrumentation> createDumpDirInstrumentation(DumpDirConfig config) {
+  return std::make_unique<DumpDir>(std::move(config));
 }
 std::unique_ptr<PassInstrumentation> createTimingInstrumentation() { return std::make_unique<Timing>(); }
 std::unique_ptr<PassInstrumentation> createStatisticsInstrumentation() { return std::make_unique<Stats>(); }

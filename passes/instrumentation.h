@@ -4,6 +4,7 @@
 // each one instrumentation, composable in any combination.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -65,10 +66,25 @@ struct PrintIrConfig {
 };
 
 std::unique_ptr<PassInstrumentation> createPrintIrInstrumentation(PrintIrConfig config);
+/// Writes a model snapshot as ONNX at `path`. Supplied by the caller (tools/lib emits through
+/// backends/onnx), so that passes/ stays free of protobuf.
+using OnnxSnapshotWriter = std::function<Status(const Model& model, const std::string& path)>;
+
+struct DumpDirConfig {
+  std::string dir;
+  size_t elideAbove = 16;
+  /// Set: also `NN-<pass>.onnx` beside each `.kir`. A snapshot the writer refuses (an op with
+  /// no ONNX form at the source opset, say) is skipped with the reason in index.txt.
+  OnnxSnapshotWriter onnx;
+  /// Also `NN-<pass>.dot` (Graphviz) beside each `.kir`.
+  bool dot = false;
+};
+
 /// Writes `00-input.kir` and `NN-<pass>.kir` after each run that changed the IR into `dir`
 /// (so the last file is always the IR a failing pass started from), plus `NN-<pass>.error.txt`
-/// for a failing pass and `index.txt` listing every run.
-std::unique_ptr<PassInstrumentation> createDumpDirInstrumentation(std::string dir, size_t elideAbove = 16);
+/// for a failing pass and `index.txt` listing every run; `.onnx` and `.dot` snapshots of the
+/// same states on request.
+std::unique_ptr<PassInstrumentation> createDumpDirInstrumentation(DumpDirConfig config);
 /// LLVM-style table: wall time per pass, its share of the total, number of runs.
 std::unique_ptr<PassInstrumentation> createTimingInstrumentation();
 /// Per pass run: nodes and constant bytes before/after, op-kind deltas; then the counters

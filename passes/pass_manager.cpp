@@ -19,7 +19,9 @@ PassManager::PassManager(PassManagerOptions options, const OpRegistry& registry)
                     .elideAbove = o.printElideAbove, .out = o.out};
     instrumentations_.push_back(createPrintIrInstrumentation(std::move(c)));
   }
-  if (!o.dumpDir.empty()) instrumentations_.push_back(createDumpDirInstrumentation(o.dumpDir, o.printElideAbove));
+  if (!o.dumpDir.empty())
+    instrumentations_.push_back(createDumpDirInstrumentation(
+        {.dir = o.dumpDir, .elideAbove = o.printElideAbove, .onnx = o.dumpOnnx, .dot = o.dumpDot}));
   if (o.verifyEach) instrumentations_.push_back(createVerifyEachInstrumentation());
   if (o.checkNumerics)
     instrumentations_.push_back(createCheckNumericsInstrumentation({.maxAbsDiff = o.checkNumericsMaxAbsDiff}));

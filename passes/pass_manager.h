@@ -31,6 +31,11 @@ struct PassManagerOptions {
 
   /// `--dump-dir DIR`: numbered `.kir` files, `00-input.kir` then one per changing pass run.
   std::string dumpDir;
+  /// `--dump-onnx`: also an ONNX snapshot per dump, written by this callback (tools/lib emits
+  /// through backends/onnx); empty: none.
+  OnnxSnapshotWriter dumpOnnx;
+  /// `--dump-dot`: also a Graphviz `.dot` per dump.
+  bool dumpDot = false;
   /// `--time-passes`: wall time per pass and share of the total.
   bool timePasses = false;
   /// `--stats`: nodes and constant bytes before/after each pass, per op kind, and counters.

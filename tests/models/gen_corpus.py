@@ -108,6 +108,55 @@ def control_flow():
     return model, {"x": x, "n": torch.tensor(3, dtype=torch.int64)}, ["output"]
 
 
+class GRUModel(nn.Module):
+    """[batch, seq, feat] -> 2-layer bidirectional GRU -> Linear; also the final state."""
+
+    def __init__(self, feat=12, hidden=16, out=6):
+        super().__init__()
+        self.gru = nn.GRU(feat, hidden, num_layers=2, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(2 * hidden, out)
+
+    def forward(self, x):
+        y, h = self.gru(x)
+        return self.head(y), h
+
+
+def gru():
+    return GRUModel().eval(), {"input": torch.randn(3, 7, 12)}, ["output", "h_n"]
+
+
+class EinsumScatter(nn.Module):
+    """Bilinear attention written with einsum (-> Einsum), then the rows chosen by an index
+    input overwritten in place (index_put with a tensor index -> ScatterND)."""
+
+    def __init__(self, dim=8):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(dim, dim) / dim ** 0.5)
+        self.v = nn.Parameter(torch.randn(dim, dim) / dim ** 0.5)
+
+    def forward(self, x, rows):
+        scores = torch.einsum("bid,de,bje->bij", x, self.w, x)
+        ctx = torch.einsum("bij,bjd->bid", scores.softmax(-1), x)
+        out = ctx.clone()
+        out[rows] = torch.tanh(torch.einsum("bid,de->bie", ctx[rows], self.v))
+        return out
+
+
+def einsum_scatter():
+    return (EinsumScatter().eval(),
+            {"x": torch.randn(4, 5, 8), "rows": torch.tensor([2, 0], dtype=torch.int64)}, ["output"])
+
+
+def vit_b_16():
+    """vit_b_16 at 64x64 (16 patches + class token): the real 12 x 768 encoder, small input."""
+    model = torchvision.models.vit_b_16(image_size=64)
+    model.heads.head.reset_parameters()  # torchvision zero-initializes it: all-zero logits
+    return model.eval(), {"input": torch.randn(1, 3, 64, 64)}, ["output"]
+
+
+# Large models and ops torch exports only from some opset on run at fewer opsets, to keep CI
+# time in bounds (every corpus test runs every model at every opset listed here).
+LARGE_MODEL_OPSETS = [13, 17]
 MODELS = {
     "resnet18": cnn(torchvision.models.resnet18),
     "mobilenet_v2": cnn(torchvision.models.mobilenet_v2),
@@ -116,7 +165,19 @@ MODELS = {
     "transformer_encoder": transformer,
     "lstm": lstm,
     "control_flow": control_flow,
+    "efficientnet_b0": (cnn(torchvision.models.efficientnet_b0), LARGE_MODEL_OPSETS),
+    "densenet121": (cnn(torchvision.models.densenet121), LARGE_MODEL_OPSETS),
+    "convnext_tiny": (cnn(torchvision.models.convnext_tiny), LARGE_MODEL_OPSETS),
+    "vit_b_16": (vit_b_16, LARGE_MODEL_OPSETS),
+    "gru": gru,
+    "einsum_scatter": (einsum_scatter, [13, 16, 17]),  # Einsum exists from opset 12 on
 }
+
+
+def model_entry(name):
+    """(builder, opsets or None for the run's default list) of a MODELS entry."""
+    entry = MODELS[name]
+    return entry if isinstance(entry, tuple) else (entry, None)
 
 
 def save_npz(path, arrays):
@@ -197,14 +258,15 @@ def main():
     for name in args.only or list(MODELS):
         t0 = time.time()
         torch.manual_seed(0)  # per model, so --only reproduces a full run
-        model, inputs, out_names = MODELS[name]()
+        build, model_opsets = model_entry(name)
+        model, inputs, out_names = build()
         with torch.no_grad():
             ref = model(*inputs.values())
         ref = ref if isinstance(ref, tuple) else (ref,)
         for r in ref:  # guard against collapsed (e.g. untrained-BN) outputs
             assert float(r.float().std()) > 1e-3, f"{name}: output std {float(r.std()):.3g} too small"
         done = []
-        for opset in opsets:
+        for opset in [o for o in opsets if model_opsets is None or o in model_opsets]:
             res, reason = export_one(name, opset, model, inputs, out_names, args.outdir)
             if res is None:
                 print(f"  note: {name} opset {opset} skipped: {reason}")

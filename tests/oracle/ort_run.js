@@ -87,7 +87,8 @@ async function main() {
     try { fs.writeFileSync(outPath, formatNpz(outs)); } catch (e) { die(`cannot write ${outPath}: ${e.message}`); }
   }
   if (opts.printShapes) {
-    console.log(JSON.stringify(outs.map(([name, a]) => ({ name, dtype: a.dtype, dims: a.dims }))));
+    // Synchronous: console.log to a pipe is asynchronous, and process.exit would cut it at 64 KiB.
+    fs.writeSync(1, JSON.stringify(outs.map(([name, a]) => ({ name, dtype: a.dtype, dims: a.dims }))) + '\n');
   }
   await session.release();
 }

@@ -27,6 +27,7 @@ struct CompileOptions {
   bool listPasses = false, printPipelineOnly = false;
   PassManagerOptions passOptions;
   DynamicOptions dynamic;  ///< --dynamic, --dynamic-batch, --strict-dynamic
+  bool dumpOnnx = false;  ///< --dump-onnx: ONNX snapshots in the dump folder
 };
 
 /// Default output beside the input: `net.onnx` -> `net.kiln.onnx`, `net.kir` -> `net.onnx`.
@@ -52,8 +53,17 @@ Status applyMetadata(Model& model, const std::vector<std::string>& entries) {
   return Status::ok();
 }
 
+/// `--dump-onnx` snapshots: emitted at the model's source opset, checked like any output.
+OnnxSnapshotWriter onnxSnapshotWriter() {
+  return [](const Model& model, const std::string& path) {
+    return writeModel(model, path, WriteOptions{.format = ModelFormat::Onnx});
+  };
+}
+
 Status optimize(Model& model, const CompileOptions& o) {
-  PassManager pm(o.passOptions);
+  PassManagerOptions passOptions = o.passOptions;
+  if (o.dumpOnnx) passOptions.dumpOnnx = onnxSnapshotWriter();
+  PassManager pm(passOptions);
   auto dynamic = dynamicPipeline(o.dynamic);
   if (!dynamic) return dynamic.takeStatus();
   if (*dynamic) KILN_RETURN_IF_ERROR(pm.addPipeline(**dynamic));
@@ -122,6 +132,9 @@ CommandAction addCompileCommand(CLI::App& app) {
   cmd->add_flag("--print-ir-after-all", po.printIrAfterAll, "Print the IR after every pass")->group(debug);
   cmd->add_flag("--print-ir-after-change", po.printIrAfterChange, "Print the IR after passes that changed it")->group(debug);
   cmd->add_option("--dump-dir", po.dumpDir, "Write numbered .kir files, one per pass that changed the IR")->group(debug);
+  cmd->add_flag("--dump-onnx", opts->dumpOnnx, "With --dump-dir: also an .onnx snapshot per dump (source opset)")
+      ->group(debug);
+  cmd->add_flag("--dump-dot", po.dumpDot, "With --dump-dir: also a Graphviz .dot per dump")->group(debug);
   cmd->add_flag("--time-passes", po.timePasses, "Report wall time per pass and its share")->group(debug);
   cmd->add_flag("--stats", po.stats, "Report nodes and constant bytes before/after each pass, and pass counters")->group(debug);
   cmd->add_flag("--verify-each", po.verifyEach, "Run the IR verifier after every pass")->group(debug);
@@ -138,6 +151,8 @@ CommandAction addCompileCommand(CLI::App& app) {
       return static_cast<int>(kExitOk);
     }
     if (opts->input.empty()) return reportError(Status::error("compile needs an input model (IN)"));
+    if ((opts->dumpOnnx || opts->passOptions.dumpDot) && opts->passOptions.dumpDir.empty())
+      return reportError(Status::error("--dump-onnx and --dump-dot need --dump-dir DIR"));
     CompileOptions o = *opts;
     if (o.emit.empty()) o.emit = !o.output.empty() && formatFromPath(o.output) == ModelFormat::TextIR ? "ir" : "onnx";
     return compileOne(o);

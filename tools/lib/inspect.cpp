@@ -94,7 +94,7 @@ std::string inspectText(const Model& m) {
   return out;
 }
 
-std::string inspectJson(const Model& m) {
+std::string inspectJson(const Model& m, bool values) {
   ModelFacts f = gatherFacts(m);
   using Json = nlohmann::ordered_json;
   auto valueJson = [](const Value* v) {
@@ -141,6 +141,17 @@ std::string inspectJson(const Model& m) {
   Json fns = Json::array();
   for (const auto& fn : m.functions) fns.push_back(fn.domain + "." + fn.name);
   j["functions"] = fns;
+  if (values) {
+    Json all = Json::array();
+    for (const Node* n : m.graph->nodes())
+      for (size_t i = 0; i < n->numOutputs(); ++i)
+        if (const Value* v = n->output(i)) {
+          Json e = valueJson(v);
+          e["op"] = n->qualifiedOp();
+          all.push_back(std::move(e));
+        }
+    j["values"] = std::move(all);
+  }
   return j.dump(2) + "\n";
 }
 

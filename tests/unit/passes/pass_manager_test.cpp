@@ -148,6 +148,34 @@ TEST(PassManager, DumpDirHoldsTheInputAndEveryChange) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(PassManager, DumpDirWritesDotAndOnnxSnapshotsOrNotesWhyNot) {
+  auto dir = std::filesystem::temp_directory_path() / ("kiln_dump_snap_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  Model m = parse(kDeadNeg);
+  std::vector<std::string> written;
+  OnnxSnapshotWriter writer = [&](const Model&, const std::string& path) {
+    written.push_back(std::filesystem::path(path).filename().string());
+    // Refuse the second snapshot, as the emitter would for a state with no ONNX form.
+    return written.size() == 2 ? Status::error("no ONNX form for op 'kiln.Thing'") : Status::ok();
+  };
+  PassManager pm({.dumpDir = dir.string(), .dumpOnnx = writer, .dumpDot = true});
+  ASSERT_TRUE(pm.addPipeline("cse,dce"));
+  ASSERT_TRUE(pm.run(m));
+  EXPECT_EQ(written, (std::vector<std::string>{"00-input.onnx", "02-dce.onnx"}));
+  ASSERT_TRUE(std::filesystem::exists(dir / "02-dce.dot"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "01-cse.dot"));  // unchanged: no snapshot
+  std::ifstream dot(dir / "00-input.dot");
+  std::stringstream ds;
+  ds << dot.rdbuf();
+  EXPECT_EQ(ds.str().rfind("digraph ", 0), 0u) << ds.str();
+  EXPECT_NE(ds.str().find("Neg"), std::string::npos) << ds.str();
+  std::ifstream index(dir / "index.txt");
+  std::stringstream is;
+  is << index.rdbuf();
+  EXPECT_NE(is.str().find("02-dce.onnx skipped: no ONNX form for op 'kiln.Thing'"), std::string::npos) << is.str();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(PassManager, TimePassesAndStatsReports) {
   Model m = parse(
       "graph @g(%x: f32[2]) -> (%y: f32[2]) {\n"
