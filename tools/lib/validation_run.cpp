@@ -22,10 +22,10 @@ Expected<std::vector<Tensor>> inputsForReference(const Graph& reference, const G
                                                  const std::vector<Tensor>& inputs, const std::string& referencePath) {
   std::vector<Tensor> out;
   for (Value* in : reference.inputs()) {
-    auto it = std::find_if(candidate.inputs().begin(), candidate.inputs().end(),
-                           [&](Value* c) { return c->name() == in->name(); });
-    if (it == candidate.inputs().end()) break;
-    out.push_back(inputs[static_cast<size_t>(it - candidate.inputs().begin())]);
+    size_t i = 0;
+    while (i < candidate.numInputs() && candidate.input(i)->name() != in->name()) ++i;
+    if (i == candidate.numInputs()) break;
+    out.push_back(inputs[i]);
   }
   if (out.size() == reference.numInputs()) return out;
   if (reference.numInputs() == candidate.numInputs()) return inputs;
