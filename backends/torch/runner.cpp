@@ -95,7 +95,11 @@ Expected<std::vector<Tensor>> runTorchScriptFile(const std::string& path, const 
     if (!outputs) return outputs.takeStatus().inFile(path);
     return outputs;
   } catch (const c10::Error& e) {
-    return Diagnostic{.file = path, .message = "libtorch: " + oneLine(e.what_without_backtrace())};
+    std::string message = oneLine(e.what_without_backtrace());
+    if (message.find("PytorchStreamReader") != std::string::npos || message.find("constants.pkl") != std::string::npos)
+      return Diagnostic{.file = path, .message = "not a TorchScript archive (save a traced module with "
+                                                 "torch.jit.trace(model, example).save(path)): " + message};
+    return Diagnostic{.file = path, .message = "libtorch: " + message};
   } catch (const std::exception& e) {
     return Diagnostic{.file = path, .message = "libtorch: " + oneLine(e.what())};
   } catch (...) {

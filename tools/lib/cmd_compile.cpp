@@ -156,9 +156,12 @@ int compileBatch(const CompileOptions& o, const MetadataEntries& metadata, const
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(output).parent_path(), ec);
     ModelOutcome outcome = compileModel(o, metadata, input, output);
-    std::filesystem::path folder = std::filesystem::path(output).parent_path();
-    if (outcome.code == kExitBadInput && !o.output.empty() && folder != std::filesystem::path(o.output))
-      std::filesystem::remove(folder, ec);  // no empty folder left for a model that failed (fails if not empty)
+    // No empty folders left for a model that failed (remove() refuses a folder that is not empty).
+    if (outcome.code == kExitBadInput && !o.output.empty())
+      for (auto folder = std::filesystem::path(output).parent_path();
+           folder.has_relative_path() && folder != std::filesystem::path(o.output) && std::filesystem::remove(folder, ec);
+           folder = folder.parent_path()) {
+      }
     if (outcome.code != kExitOk) {
       failures.emplace_back(input, outcome.why);
       worst = std::max(worst, outcome.code);

@@ -96,7 +96,7 @@ std::string formatValidationTable(const ValidationHeader& h, const ValidationRun
       out += fmt::format("  ! {}: largest difference at flat index {}: reference {:.9g}, candidate {:.9g}\n", o.name,
                          o.maxDiffIndex, o.referenceAtMax, o.candidateAtMax);
   }
-  out += fmt::format("Result: {}  ({} outputs: {} PASS, {} WARN, {} FAIL; max abs diff {:.3e})\n", verdictName(r.verdict),
+  out += fmt::format("Result: {}  ({} output(s): {} PASS, {} WARN, {} FAIL; max abs diff {:.3e})\n", verdictName(r.verdict),
                      r.outputs.size(), verdictCount(r, Verdict::Pass), verdictCount(r, Verdict::Warn),
                      verdictCount(r, Verdict::Fail), maxOverOutputs(r));
   return out;
