@@ -5,23 +5,33 @@
 #include <filesystem>
 #include <memory>
 
+#include "ir/atomic_file.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
 #include "passes/pass_registry.h"
 #include "passes/pipelines.h"
+#include "tools/lib/batch_inputs.h"
 #include "tools/lib/command.h"
 #include "tools/lib/dynamic_options.h"
+#include "tools/lib/compile_summary.h"
+#include "tools/lib/metadata_options.h"
 #include "tools/lib/model_loader.h"
 #include "tools/lib/model_writer.h"
+#include "tools/lib/validation_report.h"
+#include "tools/lib/validation_run.h"
 
 namespace kiln::tools {
 namespace {
 
 struct CompileOptions {
-  std::string input, output, emit;
+  std::vector<std::string> inputs;  ///< files or quoted globs; more than one file is batch mode
+  std::string output, emit;
   std::optional<int64_t> opset;
   std::vector<std::string> metadata;
+  std::string metadataFile;
   bool force = false;
+  bool validate = true;  ///< run source and output on the same random inputs and compare
+  bool summary = false;  ///< write <output stem>.summary.json beside the output
   int optLevel = 2;
   std::string passes;  ///< explicit pipeline text; overrides optLevel
   bool listPasses = false, printPipelineOnly = false;
@@ -37,20 +47,6 @@ std::string defaultOutput(const std::string& input, const std::string& emit) {
   std::string ext = emit == "ir" ? ".kir" : ".onnx";
   std::string name = p.extension() == ext ? stem + ".kiln" + ext : stem + ext;
   return (p.parent_path() / name).string();
-}
-
-Status applyMetadata(Model& model, const std::vector<std::string>& entries) {
-  for (const auto& e : entries) {
-    auto eq = e.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return Status::error("--metadata expects KEY=VALUE, got '" + e + "'");
-    std::string key = e.substr(0, eq), value = e.substr(eq + 1);
-    auto it = std::find_if(model.metadata.begin(), model.metadata.end(),
-                           [&](const auto& kv) { return kv.first == key; });
-    if (it != model.metadata.end()) it->second = value;
-    else model.metadata.emplace_back(key, value);
-  }
-  return Status::ok();
 }
 
 /// `--dump-onnx` snapshots: emitted at the model's source opset, checked like any output.
@@ -79,23 +75,118 @@ Status optimize(Model& model, const CompileOptions& o) {
   return s;
 }
 
-int compileOne(const CompileOptions& o) {
-  auto model = loadModel(o.input);
-  if (!model) return reportError(model.status());
-  if (Status s = applyMetadata(*model, o.metadata); !s) return reportError(s);
-  if (Status s = optimize(*model, o); !s) return reportError(s.inFile(o.input));
+/// What became of one model: the exit status it alone would give, and why it failed.
+struct ModelOutcome {
+  int code = kExitOk;
+  std::string why;
+};
 
-  if (o.emit == "ir" && o.output.empty()) {
+ModelOutcome failed(const Status& s) {
+  reportError(s);
+  return {kExitBadInput, s.str()};
+}
+
+/// Runs the source and the compiled model on the same random inputs. A validation that cannot
+/// run (an op the reference interpreter lacks, inputs it cannot generate) is a warning, not a
+/// failed compile: the output is fine as far as kiln knows.
+std::optional<ValidationRun> validateCompiled(const std::string& input, const Model& compiled,
+                                              const std::string& output, std::string& note) {
+  Expected<Model> reloaded = Status::error("not loaded");
+  const Model* candidate = &compiled;
+  if (!output.empty()) {  // judge the file as written: emitter and opset adapters included
+    reloaded = loadModel(output);
+    if (!reloaded) {
+      note = reloaded.status().str();
+      return std::nullopt;
+    }
+    candidate = &*reloaded;
+  }
+  auto run = validateAgainst(input, *candidate, output.empty() ? input : output, ValidationSetup{});
+  if (!run) {
+    note = run.status().str();
+    return std::nullopt;
+  }
+  return run.take();
+}
+
+/// Compiles `input` to `output` (empty: textual IR on standard output).
+ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metadata, const std::string& input,
+                          const std::string& output) {
+  auto model = loadModel(input);
+  if (!model) return failed(model.status());
+  applyMetadata(*model, metadata);
+  if (Status s = optimize(*model, o); !s) return failed(s.inFile(input));
+
+  if (output.empty()) {
     std::string text = printModel(*model);
     std::fwrite(text.data(), 1, text.size(), stdout);
-    return kExitOk;
+  } else {
+    if (Status s = checkNotOverwritingInput(input, output, o.force); !s) return failed(s);
+    WriteOptions w{.format = o.emit == "ir" ? ModelFormat::TextIR : ModelFormat::Onnx, .opset = o.opset, .force = o.force};
+    if (Status s = writeModel(*model, output, w); !s) return failed(s.inFile(input));
   }
-  std::string output = o.output.empty() ? defaultOutput(o.input, o.emit) : o.output;
-  if (Status s = checkNotOverwritingInput(o.input, output, o.force); !s) return reportError(s);
-  WriteOptions w{.format = o.emit == "ir" ? ModelFormat::TextIR : ModelFormat::Onnx,
-                 .opset = o.opset, .force = o.force};
-  if (Status s = writeModel(*model, output, w); !s) return reportError(s.inFile(o.input));
-  return kExitOk;
+
+  ModelOutcome outcome;
+  std::optional<ValidationRun> validation;
+  std::string note;
+  if (o.validate) {
+    validation = validateCompiled(input, *model, output, note);
+    if (validation) {
+      std::fputs(formatValidationVerdict(*validation).c_str(), stderr);
+      if (validation->result.verdict == Verdict::Fail)
+        outcome = {kExitValidationFail, "validation FAIL (the output was written; see kiln validate)"};
+    } else {
+      std::fprintf(stderr, "kiln: warning: validation could not run: %s\n", note.c_str());
+    }
+  }
+  if (o.summary && !output.empty()) {
+    CompileSummary summary{.source = input, .output = output, .target = o.emit,
+                           .opset = o.emit == "ir" ? std::nullopt : std::optional<int64_t>(o.opset.value_or(model->sourceOpset)),
+                           .pipeline = o.passes.empty() ? printPipeline(o.optLevel) : o.passes,
+                           .metadata = metadata, .validationEnabled = o.validate,
+                           .validation = validation ? &*validation : nullptr, .validationNote = note};
+    if (Status s = writeCompileSummary(summaryPathFor(output), summary); !s) return failed(s);
+  }
+  return outcome;
+}
+
+/// Compiles every input next to its source (or under `-o DIR`), past failures, and ends with
+/// the list of what failed and why.
+int compileBatch(const CompileOptions& o, const MetadataEntries& metadata, const std::vector<std::string>& inputs) {
+  if (!o.output.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(o.output) && !std::filesystem::is_directory(o.output))
+      return reportError(Diagnostic{.file = o.output, .message = "with several inputs, -o names a folder, not a file"});
+    std::filesystem::create_directories(o.output, ec);
+    if (ec) return reportError(Diagnostic{.file = o.output, .message = "cannot create the folder: " + ec.message()});
+  }
+  std::string root = commonParent(inputs);
+  std::vector<std::pair<std::string, std::string>> failures;  // input, why
+  int worst = kExitOk;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& input = inputs[i];
+    std::string name = std::filesystem::path(defaultOutput(input, o.emit)).filename().string();
+    std::string output = batchOutputPath(input, name, o.output, root);
+    std::fprintf(stderr, "[%zu/%zu] %s -> %s\n", i + 1, inputs.size(), input.c_str(), output.c_str());
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(output).parent_path(), ec);
+    ModelOutcome outcome = compileModel(o, metadata, input, output);
+    // No empty folders left for a model that failed (remove() refuses a folder that is not empty).
+    if (outcome.code == kExitBadInput && !o.output.empty())
+      for (auto folder = std::filesystem::path(output).parent_path();
+           folder.has_relative_path() && folder != std::filesystem::path(o.output) && std::filesystem::remove(folder, ec);
+           folder = folder.parent_path()) {
+      }
+    if (outcome.code != kExitOk) {
+      failures.emplace_back(input, outcome.why);
+      worst = std::max(worst, outcome.code);
+    }
+  }
+  std::printf("compiled %zu of %zu models", inputs.size() - failures.size(), inputs.size());
+  std::printf(failures.empty() ? "\n" : "; %zu failed:\n", failures.size());
+  for (const auto& [input, why] : failures)  // most diagnostics already begin with the file
+    std::printf("  FAILED %s\n", why.rfind(input, 0) == 0 ? why.c_str() : (input + ": " + why).c_str());
+  return worst;
 }
 
 }  // namespace
@@ -106,16 +197,25 @@ CommandAction addCompileCommand(CLI::App& app) {
       "compile", "Import a model, optimize it and emit ONNX at a chosen opset or kiln's textual IR.\n"
                  "Example: kiln compile model.onnx --emit ir        (print the IR)\n"
                  "         kiln compile model.onnx --opset 13 -o out.onnx");
-  cmd->add_option("IN", opts->input, "Input model (.onnx or .kir)");
+  cmd->add_option("IN", opts->inputs,
+                  "Input model(s) (.onnx or .kir); several files or a quoted glob ('runs/*/best.onnx') compile\n"
+                  "each one beside its source (or under -o DIR), continuing past failures");
   cmd->add_option("-o,--output", opts->output,
-                  "Output file (default: beside the input; for --emit ir: standard output)");
+                  "Output file (default: beside the input; for --emit ir: standard output); a folder in batch mode");
   cmd->add_option("--emit", opts->emit, "What to write: onnx or ir (textual IR)")
       ->check(CLI::IsMember({"onnx", "ir"}))
       ->default_str("onnx");
   cmd->add_option("--opset", opts->opset, "ONNX default-domain opset to emit (7 to 21; default: the input's)")
       ->check(CLI::Range(7, 21));
   cmd->add_option("--metadata", opts->metadata, "Set a metadata_props entry KEY=VALUE (repeatable)");
+  cmd->add_option("--metadata-file", opts->metadataFile,
+                  "Set metadata_props from a JSON object of strings (--metadata entries override it)");
   cmd->add_flag("--force", opts->force, "Allow the output to overwrite the input file");
+  cmd->add_flag("--validate,!--no-validate", opts->validate,
+                "Run the source and the output on the same random inputs and print the verdict (default on);\n"
+                "a FAIL exits 1 and keeps the output file");
+  cmd->add_flag("--summary", opts->summary,
+                "Write a conversion summary (source, target, opset, passes, validation) to <output stem>.summary.json");
 
   auto* passes = "Optimization";
   PassManagerOptions& po = opts->passOptions;
@@ -150,12 +250,25 @@ CommandAction addCompileCommand(CLI::App& app) {
       std::puts(opts->passes.empty() ? printPipeline(opts->optLevel).c_str() : opts->passes.c_str());
       return static_cast<int>(kExitOk);
     }
-    if (opts->input.empty()) return reportError(Status::error("compile needs an input model (IN)"));
+    if (opts->inputs.empty()) return reportError(Status::error("compile needs an input model (IN)"));
     if ((opts->dumpOnnx || opts->passOptions.dumpDot) && opts->passOptions.dumpDir.empty())
       return reportError(Status::error("--dump-onnx and --dump-dot need --dump-dir DIR"));
     CompileOptions o = *opts;
-    if (o.emit.empty()) o.emit = !o.output.empty() && formatFromPath(o.output) == ModelFormat::TextIR ? "ir" : "onnx";
-    return compileOne(o);
+    auto metadata = o.metadataFile.empty() ? Expected<MetadataEntries>(MetadataEntries{}) : readMetadataFile(o.metadataFile);
+    if (!metadata) return reportError(metadata.status());
+    auto fromOptions = parseMetadataOptions(o.metadata);  // --metadata wins over the file
+    if (!fromOptions) return reportError(fromOptions.status());
+    metadata->insert(metadata->end(), fromOptions->begin(), fromOptions->end());
+
+    auto inputs = expandInputs(o.inputs);
+    if (!inputs) return reportError(inputs.status());
+    bool batch = inputs->size() > 1 || std::any_of(o.inputs.begin(), o.inputs.end(), isGlobPattern);
+    if (o.emit.empty())
+      o.emit = !batch && !o.output.empty() && formatFromPath(o.output) == ModelFormat::TextIR ? "ir" : "onnx";
+    if (batch) return compileBatch(o, *metadata, *inputs);
+    const std::string& input = inputs->front();
+    std::string output = o.output.empty() && o.emit != "ir" ? defaultOutput(input, o.emit) : o.output;
+    return compileModel(o, *metadata, input, output).code;
   };
 }
 

@@ -1,0 +1,92 @@
+#include "tools/lib/validation_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "backends/reference/interpreter.h"
+#include "tools/lib/model_loader.h"
+#include "tools/lib/run_inputs.h"
+#include "tools/lib/torch_loader.h"
+
+namespace kiln::tools {
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// Orders `inputs` (bound to `candidate`'s inputs) for the reference graph: by name where every
+/// reference input has a namesake, else by position when the counts agree.
+Expected<std::vector<Tensor>> inputsForReference(const Graph& reference, const Graph& candidate,
+                                                 const std::vector<Tensor>& inputs, const std::string& referencePath) {
+  std::vector<Tensor> out;
+  for (Value* in : reference.inputs()) {
+    size_t i = 0;
+    while (i < candidate.numInputs() && candidate.input(i)->name() != in->name()) ++i;
+    if (i == candidate.numInputs()) break;
+    out.push_back(inputs[i]);
+  }
+  if (out.size() == reference.numInputs()) return out;
+  if (reference.numInputs() == candidate.numInputs()) return inputs;
+  return Diagnostic{.file = referencePath,
+                    .message = "has " + std::to_string(reference.numInputs()) + " inputs, the candidate " +
+                               std::to_string(candidate.numInputs()) + ", and their names differ"};
+}
+
+}  // namespace
+
+bool isTorchScriptPath(const std::string& path) {
+  auto ext = std::filesystem::path(path).extension();
+  return ext == ".pt" || ext == ".pth";
+}
+
+Expected<std::vector<Tensor>> runTorchScript(const std::string& path, const std::vector<Tensor>& inputs, int threads) {
+  auto api = loadTorchApi();
+  if (!api) return api.takeStatus();
+  return (*api)->runFile(path, inputs, {.threads = threads});
+}
+
+Expected<ValidationRun> validateAgainst(const std::string& referencePath, const Model& candidate,
+                                        const std::string& candidatePath, const ValidationSetup& setup) {
+  ValidationRun run;
+  const Graph& g = *candidate.graph;
+  auto inputs = bindInputs(candidate, {.files = setup.inputFiles, .dims = setup.dims, .seed = setup.seed});
+  if (!inputs) return inputs.takeStatus().inFile(candidatePath);
+  for (size_t i = 0; i < g.numInputs(); ++i) {
+    // NAME=FILE.npy names its input; an .npz may hold any of them, so it counts for all.
+    bool fromFile = false;
+    for (const auto& f : setup.inputFiles)
+      fromFile |= f.find('=') == std::string::npos || f.rfind(g.input(i)->name() + "=", 0) == 0;
+    run.inputs.push_back({g.input(i)->name(), (*inputs)[i].dtype(), (*inputs)[i].dims(), !fromFile});
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  Expected<std::vector<Tensor>> referenceOutputs = Status::error("not run");
+  if (isTorchScriptPath(referencePath)) {
+    run.referenceRunner = "libtorch";
+    referenceOutputs = runTorchScript(referencePath, *inputs);
+  } else {
+    run.referenceRunner = "kiln reference interpreter";
+    auto reference = loadModel(referencePath);
+    if (!reference) return reference.takeStatus();
+    auto ordered = inputsForReference(*reference->graph, g, *inputs, referencePath);
+    if (!ordered) return ordered.takeStatus();
+    referenceOutputs = reference::runModel(*reference, *ordered);
+  }
+  if (!referenceOutputs) return referenceOutputs.takeStatus().inFile(referencePath);
+  run.referenceSeconds = secondsSince(start);
+
+  start = std::chrono::steady_clock::now();
+  run.candidateRunner = "kiln reference interpreter";
+  auto candidateOutputs = reference::runModel(candidate, *inputs);
+  if (!candidateOutputs) return candidateOutputs.takeStatus().inFile(candidatePath);
+  run.candidateSeconds = secondsSince(start);
+
+  std::vector<std::string> names;
+  for (size_t i = 0; i < g.numOutputs(); ++i) names.push_back(g.output(i)->name());
+  run.result = compareOutputs(names, *referenceOutputs, *candidateOutputs, setup.tolerance);
+  return run;
+}
+
+}  // namespace kiln::tools
