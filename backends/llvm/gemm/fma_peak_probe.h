@@ -6,7 +6,7 @@
 
 namespace kiln::llvmgemm {
 
-/// GFLOP/s of the best of several timed runs of the FMA loop on the calling thread.
+/// GFLOP/s of the best of several runs of the FMA loop, timed by the calling thread's CPU time.
 Expected<double> measureFp32PeakGflops();
 
 }  // namespace kiln::llvmgemm

@@ -101,29 +101,48 @@ llvm::Function* getMicrokernel(llvm::Module& module, const GemmConfig& config) {
       columnBias[v] = b.CreateMaskedLoad(vecTy, floatAt(b, bias, b.getInt64(v * width)), llvm::Align(4),
                                          masks[v], zeroVec);
   }
-  for (int i = 0; i < mr; ++i) {
-    emitIf(b, b.CreateICmpSLT(b.getInt64(i), rows), "row" + std::to_string(i), [&] {
-      Value* cRow = floatAt(b, c, b.CreateMul(b.getInt64(i), ldc));
-      Value* rowBias = nullptr;
-      if (config.bias == GemmBias::PerRow)
-        rowBias = b.CreateVectorSplat(width, b.CreateLoad(floatTy, floatAt(b, bias, b.getInt64(i))));
-      for (int v = 0; v < vectors; ++v) {
-        Value* cPtr = floatAt(b, cRow, b.getInt64(v * width));
-        Value* r = b.CreateFMul(alphaVec, b.CreateLoad(vecTy, accAt(i, v)));
-        // C is read only when asked (beta == 0 must not propagate NaN from uninitialised C).
-        Value* old = b.CreateMaskedLoad(vecTy, cPtr, llvm::Align(4), masks[v], zeroVec);
-        Value* withC = b.CreateCall(fma, {cScaleVec, old, r});
-        r = b.CreateSelect(loadC, withC, r);
-        Value* epilogue = r;
-        if (config.bias == GemmBias::PerColumn) epilogue = b.CreateFAdd(epilogue, columnBias[v]);
-        if (config.bias == GemmBias::PerRow) epilogue = b.CreateFAdd(epilogue, rowBias);
-        if (config.activation == GemmActivation::Relu)
-          epilogue = b.CreateSelect(b.CreateFCmpOGT(epilogue, zeroVec), epilogue, zeroVec);
-        if (epilogue != r) r = b.CreateSelect(finalBlock, epilogue, r);
-        b.CreateMaskedStore(r, cPtr, llvm::Align(4), masks[v]);
-      }
-    });
-  }
+  // Two copies of the C update: full-width tiles use plain vector loads and stores (masked
+  // stores are microcoded and slow on several x86 cores), edge tiles masked ones.
+  auto emitUpdate = [&](bool masked) {
+    for (int i = 0; i < mr; ++i) {
+      emitIf(b, b.CreateICmpSLT(b.getInt64(i), rows), "row" + std::to_string(i), [&] {
+        Value* cRow = floatAt(b, c, b.CreateMul(b.getInt64(i), ldc));
+        Value* rowBias = nullptr;
+        if (config.bias == GemmBias::PerRow)
+          rowBias = b.CreateVectorSplat(width, b.CreateLoad(floatTy, floatAt(b, bias, b.getInt64(i))));
+        for (int v = 0; v < vectors; ++v) {
+          Value* cPtr = floatAt(b, cRow, b.getInt64(v * width));
+          Value* r = b.CreateFMul(alphaVec, b.CreateLoad(vecTy, accAt(i, v)));
+          // C is read only when asked (beta == 0 must not propagate NaN from uninitialised C).
+          Value* old = masked ? static_cast<Value*>(b.CreateMaskedLoad(vecTy, cPtr, llvm::Align(4), masks[v], zeroVec))
+                              : b.CreateAlignedLoad(vecTy, cPtr, llvm::Align(4));
+          Value* withC = b.CreateCall(fma, {cScaleVec, old, r});
+          r = b.CreateSelect(loadC, withC, r);
+          Value* epilogue = r;
+          if (config.bias == GemmBias::PerColumn) epilogue = b.CreateFAdd(epilogue, columnBias[v]);
+          if (config.bias == GemmBias::PerRow) epilogue = b.CreateFAdd(epilogue, rowBias);
+          if (config.activation == GemmActivation::Relu)
+            epilogue = b.CreateSelect(b.CreateFCmpOGT(epilogue, zeroVec), epilogue, zeroVec);
+          if (epilogue != r) r = b.CreateSelect(finalBlock, epilogue, r);
+          if (masked)
+            b.CreateMaskedStore(r, cPtr, llvm::Align(4), masks[v]);
+          else
+            b.CreateAlignedStore(r, cPtr, llvm::Align(4));
+        }
+      });
+    }
+  };
+  llvm::BasicBlock* fullBlock = llvm::BasicBlock::Create(ctx, "full_width", f);
+  llvm::BasicBlock* edgeBlock = llvm::BasicBlock::Create(ctx, "edge", f);
+  llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx, "done", f);
+  b.CreateCondBr(b.CreateICmpEQ(cols, b.getInt64(t.nr)), fullBlock, edgeBlock);
+  b.SetInsertPoint(fullBlock);
+  emitUpdate(/*masked=*/false);
+  b.CreateBr(done);
+  b.SetInsertPoint(edgeBlock);
+  emitUpdate(/*masked=*/true);
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
   b.CreateRetVoid();
   return f;
 }
