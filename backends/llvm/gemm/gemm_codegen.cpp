@@ -151,6 +151,40 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
   Value* betaIsZero = b.CreateFCmpOEQ(beta, llvm::ConstantFP::get(floatTy, 0.0));
   Value* nullBias = llvm::ConstantPointerNull::get(ptr);
 
+  if (!config.transB || config.prepackedB) {
+    // Fewer rows than a register tile: the row kernel, with nothing packed.
+    llvm::Function* rowKernel = detail::getRowKernel(module, config);
+    auto* rowPath = llvm::BasicBlock::Create(ctx, "row_kernel", f);
+    auto* tiledPath = llvm::BasicBlock::Create(ctx, "tiled", f);
+    b.CreateCondBr(b.CreateICmpSLT(b.CreateSub(rowEnd, rowBegin), b.getInt64(t.mr)), rowPath, tiledPath);
+    b.SetInsertPoint(rowPath);
+    const int64_t rowColumns = detail::rowKernelColumns(t);
+    emitFor(b, rowBegin, rowEnd, one, "i", [&](Value* i) {
+      emitFor(b, colBegin, colEnd, b.getInt64(rowColumns), "j", [&](Value* j) {
+        Value* cols = emitMin(b, b.getInt64(rowColumns), b.CreateSub(colEnd, j));
+        Value* bStart;
+        Value* bRowStride;
+        Value* bPanelStride;
+        if (config.prepackedB) {
+          bRowStride = b.getInt64(t.nr);
+          bPanelStride = b.CreateMul(k, b.getInt64(t.nr));
+          bStart = floatAt(b, bMatrix, b.CreateMul(b.CreateSDiv(j, b.getInt64(t.nr)), bPanelStride));
+        } else {
+          bRowStride = ldb;
+          bPanelStride = b.getInt64(t.nr);
+          bStart = floatAt(b, bMatrix, j);
+        }
+        Value* rowBias = nullBias;
+        if (config.bias == GemmBias::PerColumn) rowBias = floatAt(b, bias, j);
+        if (config.bias == GemmBias::PerRow) rowBias = floatAt(b, bias, i);
+        b.CreateCall(rowKernel, {k, floatAt(b, a, b.CreateMul(i, rowStrideA)), colStrideA, bStart, bRowStride,
+                                 bPanelStride, floatAt(b, c, b.CreateAdd(b.CreateMul(i, ldc), j)), cols, alpha,
+                                 beta, rowBias});
+      });
+    });
+    b.CreateRetVoid();
+    b.SetInsertPoint(tiledPath);
+  }
   emitFor(b, colBegin, colEnd, ncStep, "jc", [&](Value* jc) {
     Value* nc = emitMin(b, ncStep, b.CreateSub(colEnd, jc));
     emitFor(b, zero, kBlocks, one, "kb", [&](Value* kb) {

@@ -107,15 +107,32 @@ llvm::Function* getPackB(llvm::Module& module, const GemmTiling& tiling, bool un
         masks.push_back(b.CreateICmpSLT(llvm::ConstantVector::get(lanes), left));
       }
       Value* colBase = floatAt(b, src, panelCol);
-      emitFor(b, i64(b, 0), kc, i64(b, 1), "k", [&](Value* k) {
-        Value* row = floatAt(b, colBase, b.CreateMul(k, rowStride));
-        Value* dst = floatAt(b, panelBase, b.CreateMul(k, i64(b, nr)));
-        for (int v = 0; v < nr / width; ++v) {
-          Value* x = b.CreateMaskedLoad(vecTy, floatAt(b, row, i64(b, v * width)), llvm::Align(4),
-                                        masks[v], llvm::Constant::getNullValue(vecTy));
-          b.CreateAlignedStore(x, floatAt(b, dst, i64(b, v * width)), llvm::Align(4));
-        }
-      });
+      // Whole panels use plain loads; only the last, partial one pays for masking.
+      auto copyRows = [&](bool masked) {
+        emitFor(b, i64(b, 0), kc, i64(b, 1), "k", [&](Value* k) {
+          Value* row = floatAt(b, colBase, b.CreateMul(k, rowStride));
+          Value* dst = floatAt(b, panelBase, b.CreateMul(k, i64(b, nr)));
+          for (int v = 0; v < nr / width; ++v) {
+            Value* from = floatAt(b, row, i64(b, v * width));
+            Value* x = masked ? static_cast<Value*>(b.CreateMaskedLoad(vecTy, from, llvm::Align(4), masks[v],
+                                                                        llvm::Constant::getNullValue(vecTy)))
+                              : b.CreateAlignedLoad(vecTy, from, llvm::Align(4));
+            b.CreateAlignedStore(x, floatAt(b, dst, i64(b, v * width)), llvm::Align(4));
+          }
+        });
+      };
+      llvm::Function* f = b.GetInsertBlock()->getParent();
+      auto* whole = llvm::BasicBlock::Create(ctx, "whole_panel", f);
+      auto* partial = llvm::BasicBlock::Create(ctx, "partial_panel", f);
+      auto* next = llvm::BasicBlock::Create(ctx, "panel_done", f);
+      b.CreateCondBr(b.CreateICmpSGE(colsLeft, i64(b, nr)), whole, partial);
+      b.SetInsertPoint(whole);
+      copyRows(false);
+      b.CreateBr(next);
+      b.SetInsertPoint(partial);
+      copyRows(true);
+      b.CreateBr(next);
+      b.SetInsertPoint(next);
     } else {
       // B transposed: column j of the panel is a contiguous row of the stored matrix.
       Value* lastCol = b.CreateSub(nc, i64(b, 1));

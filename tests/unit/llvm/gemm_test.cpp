@@ -215,6 +215,18 @@ TEST(EmittedGemm, RangeSplitsCoverTheMatrix) {
   check({50, 70, 40, false, false, 1.f, 0.f, GemmBias::PerColumn, GemmActivation::Relu}, both);
 }
 
+TEST(EmittedGemm, FewRowsTakeTheRowKernel) {
+  // Fewer rows than a register tile run unpacked, one row at a time, over all of K.
+  RunOptions singleRows;
+  singleRows.rowSplits = 31;
+  check({31, 300, 700, false, false, 0.5f, 0.25f, GemmBias::PerRow, GemmActivation::Relu}, singleRows);
+  check({31, 300, 70, true, false, 1.f, 0.f, GemmBias::PerColumn, GemmActivation::Relu}, singleRows);
+  check({31, 45, 70, false, true}, singleRows);  // transposed B keeps the packed path
+  singleRows.prepacked = true;
+  check({31, 300, 70, false, false, 1.f, 0.5f, GemmBias::PerColumn, GemmActivation::None}, singleRows);
+  check({3, 1000, 512, false, true}, singleRows);
+}
+
 TEST(EmittedGemm, EmptyRangeLeavesCUntouched) {
   const CompiledGemm& g = compiledFor(false, false, false, GemmBias::None, GemmActivation::None, hostGemmTiling());
   std::vector<float> a(4, 1.f), b(4, 1.f), c(4, 7.f), workspace(gemmWorkspaceFloats(hostGemmTiling()));
