@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -73,12 +74,15 @@ void kilnCase(benchmark::State& state, bool prepacked) {
   const CompiledGemm& g = kilnGemm(prepacked);
   auto a = randomVector(m * k), b = randomVector(k * n);
   std::vector<float> c(m * n), workspace(kiln::llvmgemm::gemmWorkspaceFloats(g.config.tiling));
-  std::vector<float> packed;
+  std::vector<float> packedStorage;
   const float* bArg = b.data();
   if (prepacked) {
-    packed.resize(kiln::llvmgemm::packedBFloats(g.config.tiling, n, k));
-    g.packB(n, k, b.data(), n, packed.data());
-    bArg = packed.data();
+    // Packed panels start on a cache line, as a runtime's weight arena would place them.
+    packedStorage.resize(kiln::llvmgemm::packedBFloats(g.config.tiling, n, k) + 16);
+    float* packed = packedStorage.data();
+    while (reinterpret_cast<uintptr_t>(packed) % 64 != 0) ++packed;
+    g.packB(n, k, b.data(), n, packed);
+    bArg = packed;
   }
   for (auto _ : state) {
     g.run(m, n, k, a.data(), k, bArg, n, c.data(), n, 1.f, 0.f, nullptr, 0, m, 0, n, workspace.data());
