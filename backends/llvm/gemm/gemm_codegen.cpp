@@ -158,7 +158,7 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
     auto* tiledPath = llvm::BasicBlock::Create(ctx, "tiled", f);
     b.CreateCondBr(b.CreateICmpSLT(b.CreateSub(rowEnd, rowBegin), b.getInt64(t.mr)), rowPath, tiledPath);
     b.SetInsertPoint(rowPath);
-    const int64_t rowColumns = detail::rowKernelColumns(t);
+    const int64_t rowColumns = detail::rowKernelColumns(config);
     emitFor(b, rowBegin, rowEnd, one, "i", [&](Value* i) {
       emitFor(b, colBegin, colEnd, b.getInt64(rowColumns), "j", [&](Value* j) {
         Value* cols = emitMin(b, b.getInt64(rowColumns), b.CreateSub(colEnd, j));

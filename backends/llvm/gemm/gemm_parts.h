@@ -29,8 +29,8 @@ llvm::Function* getPackB(llvm::Module& module, const GemmTiling& tiling, bool un
 /// K block bias and activation. `bias` points at this tile's first column (or row) of bias.
 llvm::Function* getMicrokernel(llvm::Module& module, const GemmConfig& config);
 
-/// Columns of C one row-kernel call computes (four B micro-panels' worth).
-int rowKernelColumns(const GemmTiling& tiling);
+/// Columns of C one row-kernel call computes.
+int rowKernelColumns(const GemmConfig& config);
 
 /// `void(i64 k, const float* a, i64 aStride, const float* B, i64 bRowStride, i64 bPanelStride,
 ///       float* c, i64 cols, float alpha, float beta, const float* bias)`: one row of C,
