@@ -6,6 +6,7 @@
 
 #include "backends/llvm/gemm/fma_peak_probe.h"
 #include "backends/llvm/gemm/gemm_jit.h"
+#include "backends/llvm/gemm/gemm_parallel.h"
 
 #include <Eigen/Core>
 #include <benchmark/benchmark.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -84,8 +86,14 @@ void kilnCase(benchmark::State& state, bool prepacked) {
     g.packB(n, k, b.data(), n, packed);
     bArg = packed;
   }
+  const int threads = static_cast<int>(state.range(3));
+  workspace.resize(threads * workspace.size());
+  kiln::llvmgemm::GemmArgs args{m, n, k, a.data(), k, bArg, n, c.data(), n};
   for (auto _ : state) {
-    g.run(m, n, k, a.data(), k, bArg, n, c.data(), n, 1.f, 0.f, nullptr, 0, m, 0, n, workspace.data());
+    if (threads == 1)
+      g.run(m, n, k, a.data(), k, bArg, n, c.data(), n, 1.f, 0.f, nullptr, 0, m, 0, n, workspace.data());
+    else
+      kiln::llvmgemm::runGemmParallel(g, args, threads, workspace.data());
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -109,19 +117,25 @@ void BM_EigenGemm(benchmark::State& state) {
   reportRate(state, m, n, k);
 }
 
-void shapes(benchmark::internal::Benchmark* b) {
-  b->Args({1024, 1024, 1024});
-  b->Args({128, 768, 768});
-  b->Args({128, 3072, 768});
-  b->Args({1, 1000, 512});
-  b->Args({3136, 64, 576});
-  b->ArgNames({"M", "N", "K"});
+void shapesOnThreads(benchmark::internal::Benchmark* b, int threads) {
+  for (auto [m, n, k] : {std::tuple{1024, 1024, 1024}, {128, 768, 768}, {128, 3072, 768}, {1, 1000, 512},
+                         {3136, 64, 576}})
+    b->Args({m, n, k, threads});
+  b->ArgNames({"M", "N", "K", "threads"});
   b->Unit(benchmark::kMicrosecond);
+}
+void shapes(benchmark::internal::Benchmark* b) { shapesOnThreads(b, 1); }
+// Two threads: timed by wall clock (CPU time would add both threads' time), so this row is
+// only meaningful on an otherwise idle machine.
+void shapesTwoThreads(benchmark::internal::Benchmark* b) {
+  shapesOnThreads(b, 2);
+  b->UseRealTime();
 }
 
 BENCHMARK(BM_KilnGemm)->Apply(shapes);
 BENCHMARK(BM_KilnGemmPrepackedB)->Apply(shapes);
 BENCHMARK(BM_EigenGemm)->Apply(shapes);
+BENCHMARK(BM_KilnGemmPrepackedB)->Name("BM_KilnGemmPrepackedB_2threads")->Apply(shapesTwoThreads);
 
 }  // namespace
 

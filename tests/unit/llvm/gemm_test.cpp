@@ -3,6 +3,7 @@
 // each dimension, transposes, alpha/beta, fused bias and Relu, pre-packed B and range splits.
 
 #include "backends/llvm/gemm/gemm_jit.h"
+#include "backends/llvm/gemm/gemm_parallel.h"
 
 #include <Eigen/Core>
 #include <gtest/gtest.h>
@@ -81,6 +82,7 @@ const CompiledGemm& compiledFor(bool transA, bool transB, bool prepacked, GemmBi
 
 struct RunOptions {
   bool prepacked = false;
+  int threads = 0;  ///< when set, run through runGemmParallel instead of explicit splits
   GemmTiling tiling = hostGemmTiling();
   int rowSplits = 1;  ///< run the row range in this many pieces (as threads would)
   int colSplits = 1;  ///< column pieces, multiples of nr
@@ -97,6 +99,13 @@ std::vector<float> runKiln(const Problem& p, const std::vector<float>& a, const 
     packed.assign(packedBFloats(o.tiling, p.n, p.k), std::numeric_limits<float>::quiet_NaN());
     g.packB(p.n, p.k, b.data(), ldb, packed.data());
     bArg = packed.data();
+  }
+  if (o.threads > 0) {
+    std::vector<float> workspace(o.threads * gemmWorkspaceFloats(o.tiling));
+    GemmArgs args{p.m, p.n, p.k, a.data(), lda, bArg, ldb, c.data(), p.n, p.alpha, p.beta,
+                  bias.empty() ? nullptr : bias.data()};
+    runGemmParallel(g, args, o.threads, workspace.data());
+    return c;
   }
   std::vector<float> workspace(gemmWorkspaceFloats(o.tiling));
   const int64_t nr = o.tiling.nr;
@@ -225,6 +234,19 @@ TEST(EmittedGemm, FewRowsTakeTheRowKernel) {
   singleRows.prepacked = true;
   check({31, 300, 70, false, false, 1.f, 0.5f, GemmBias::PerColumn, GemmActivation::None}, singleRows);
   check({3, 1000, 512, false, true}, singleRows);
+}
+
+TEST(EmittedGemm, ThreadsSplitRowsOrColumns) {
+  for (int threads : {2, 3}) {
+    RunOptions o;
+    o.threads = threads;
+    check({200, 130, 90, false, false, 1.f, 0.5f, GemmBias::PerColumn, GemmActivation::Relu}, o);  // rows
+    check({1, 1000, 512}, o);                                                                     // columns
+    check({7, 33, 20, true, true}, o);
+    o.prepacked = true;
+    check({200, 130, 90}, o);
+    check({2, 300, 64, false, false, 1.f, 0.f, GemmBias::PerRow, GemmActivation::None}, o);
+  }
 }
 
 TEST(EmittedGemm, EmptyRangeLeavesCUntouched) {
