@@ -67,13 +67,15 @@ Dim product(const std::vector<Dim>& dims, size_t a, size_t b) {
 
 /// The one way to give each symbol of the monomial `rest` its own entry among `homes` (traced
 /// size equal to the symbol's), the other entries multiplying to the coefficient; nullopt when
-/// there is none or more than one.
+/// there is none or more than one. `trailingOnes`: homes include size-1 entries after the group.
 std::optional<std::vector<std::pair<size_t, Dim>>> splitSymbols(const DynamizeState& st, const Dim& rest,
                                                                  const std::vector<size_t>& homes,
-                                                                 const std::vector<int64_t>& out) {
+                                                                 const std::vector<int64_t>& out, bool trailingOnes) {
   if (!rest.isSymbolic() || rest.expr()->terms().size() != 1) return std::nullopt;
   const auto& term = rest.expr()->terms()[0];
-  if (term.symbols.size() < 2) return std::nullopt;
+  // One symbol needs no split unless a trailing 1 may be where the trace left it
+  // (`17*batch` viewed as [17, 1, ...]).
+  if (term.symbols.size() < 2 && !trailingOnes) return std::nullopt;
   std::vector<std::pair<size_t, Dim>> found, current;
   int solutions = 0;
   std::vector<bool> used(homes.size(), false);
@@ -133,10 +135,11 @@ DynamizeOutcome reshapeEntries(const DynamizeState& st, const Node& n, const std
     Dim rest = fixed == Dim(1) ? p : exactDiv(p, fixed);
     if (rest.isStatic()) continue;
     // A product of several symbols may be unflattened: each symbol to its own entry (the 1 a
-    // batch traced at 1 left may follow the group), when exactly one such split exists.
+    // batch traced at 1 left may follow the group, as in MultiheadAttention's
+    // view(tgt_len, bsz, embed) of [tgt_len*bsz, embed]), when exactly one such split exists.
     std::vector<size_t> homes = candidates;
     for (size_t k = s.out1; k < out.size() && out[k] == 1 && current[k].isStatic(); ++k) homes.push_back(k);
-    if (auto split = splitSymbols(st, rest, homes, out)) {
+    if (auto split = splitSymbols(st, rest, homes, out, homes.size() > candidates.size())) {
       for (const auto& [k, d] : *split) D[k] = d;
       continue;
     }

@@ -159,7 +159,7 @@ class DynamizeShapesPass final : public Pass {
     }
   }
 
-  static Status applyAxes(Graph& graph, const std::vector<DynamicAxis>& axes, Rewriter& rw,
+  Status applyAxes(Graph& graph, const std::vector<DynamicAxis>& axes, Rewriter& rw,
                           std::map<std::string, int64_t>& traced, std::map<std::string, SymbolSource>& sources) {
     for (const DynamicAxis& a : axes) {
       Value* in = nullptr;
@@ -185,7 +185,8 @@ class DynamizeShapesPass final : public Pass {
                              a.symbol + "@SIZE");
       if (auto it = traced.find(a.symbol); it != traced.end() && it->second != *size)
         return Status::error(at + "symbol '" + a.symbol + "' was traced at " + std::to_string(it->second) + " elsewhere, here at " +
-                             std::to_string(*size));
+                             std::to_string(*size) +
+                             (batch_ ? " (--dynamic-batch takes axis 0 of every input; name the inputs with --dynamic)" : ""));
       traced[a.symbol] = *size;
       sources.emplace(a.symbol, SymbolSource{in, *axis});
       std::vector<Dim> dims = in->shape().dims();

@@ -109,7 +109,7 @@ Outcome fromConstant(DynamizeState& st, Node& c, int64_t axis, const Dim& want) 
                                   std::to_string(axis) + ", but its values are neither one fill value nor a range");
 }
 
-Outcome throughReshape(DynamizeState& st, Node& n, int64_t axis, const Dim& want, int64_t size, int depth) {
+Outcome throughReshape(DynamizeState& st, Node& n, int64_t axis, const Dim& want, int depth) {
   auto view = viewReshape(st, n);
   if (!view) return Outcome::refused(&n, "its target is not known at compile time");
   auto k = static_cast<size_t>(axis);
@@ -145,7 +145,6 @@ Outcome throughReshape(DynamizeState& st, Node& n, int64_t axis, const Dim& want
                                                      : " leaves a factor several entries could absorb"));
     D[valid[0].first] = valid[0].second;
   }
-  (void)size;
   st.pin(n);  // decided by a demand: the forward rule must not undo it
   return rewriteReshapeTarget(st, n, D);
 }
@@ -299,7 +298,7 @@ DynamizeOutcome resolveDemand(DynamizeState& st, Value* value, int64_t axis, con
     if (axis == 0) return resolveDemand(st, n.input(0), n.intAttr("transA", 0) ? 1 : 0, want, depth + 1);
     return resolveDemand(st, n.input(1), n.intAttr("transB", 0) ? 0 : 1, want, depth + 1);
   }
-  if (isOnnxOp(n, "Reshape")) return throughReshape(st, n, axis, want, size, depth);
+  if (isOnnxOp(n, "Reshape")) return throughReshape(st, n, axis, want, depth);
   if (isOnnxOp(n, "ConstantOfShape")) return setShapeEntry(st, n, 0, static_cast<size_t>(axis), want, "shape");
   if (isOnnxOp(n, "Range")) return throughRange(st, n, want);
   if (isOnnxOp(n, "Slice")) return throughSlice(st, n, axis, want, size, depth);

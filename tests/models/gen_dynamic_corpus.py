@@ -142,6 +142,19 @@ class Encoder(nn.Module):
         return y.reshape(self.B, self.S * H)
 
 
+class PaddedEncoder(nn.Module):
+    """nn.TransformerEncoder in torch's default sequence-first layout with a key padding mask:
+    the mask goes through MultiheadAttention's own view/expand of [batch, sequence]."""
+
+    def __init__(self):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(H, HEADS, dim_feedforward=64, dropout=0.0)
+        self.enc = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+
+    def forward(self, x, pad):
+        return self.enc(x, src_key_padding_mask=pad)
+
+
 class CausalMaskBuffer(nn.Module):
     """A causal mask sliced from a buffer (`self.causal[:S, :S]`): the exporter folds the slice
     into a [128, 128] constant whose values no rule can regenerate. kiln must refuse it and say
@@ -162,6 +175,18 @@ def seq_input(name, dtype=torch.float32):
         if dtype == torch.int64:
             return torch.randint(0, 50, (b, s), generator=g)
         return torch.randn(b, s, H, generator=g)
+    return name, make
+
+
+def seq_first_input(name):
+    return name, lambda b, s, g: torch.randn(s, b, H, generator=g)
+
+
+def padding_input(name):
+    def make(b, s, g):
+        pad = torch.zeros(b, s, dtype=torch.bool)
+        pad[:, s - s // 4:] = True  # the last quarter is padding
+        return pad
     return name, make
 
 
@@ -196,6 +221,9 @@ MODELS = {
                          True, 13, None),
     "transformer_encoder": (Encoder, [seq_input("x")], ["--dynamic", "x:0=batch", "--dynamic", "x:1=sequence"],
                             True, 14, None),
+    "padded_encoder": (PaddedEncoder, [seq_first_input("x"), padding_input("pad")],
+                       ["--dynamic", "x:0=sequence", "--dynamic", "x:1=batch", "--dynamic", "pad:0=batch",
+                        "--dynamic", "pad:1=sequence"], True, 14, None),
 }
 # Models kiln must refuse (reporting the node) rather than make dynamic.
 REFUSED = {
