@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <memory>
 
-#include "ir/atomic_file.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
 #include "passes/pass_registry.h"

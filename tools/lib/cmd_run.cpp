@@ -104,6 +104,9 @@ CommandAction addRunCommand(CLI::App& app) {
       if (!outputs) return reportError(outputs.takeStatus().inFile(opts->model));
       for (size_t i = 0; i < outputs->size(); ++i) outputNames.push_back(torchOutputName(i));
     } else {
+      if (!opts->inputShapes.empty() && !isTorchScriptPath(opts->model))
+        return reportError(Diagnostic{.file = opts->model, .message = "--input-shape is for TorchScript files; this "
+                                                                      "model's signature comes from the file (use --dim)"});
       auto model = loadModel(opts->model);
       if (!model) return reportError(model.status());
       auto inputs = bindInputs(*model, spec);

@@ -61,6 +61,9 @@ Expected<ValidationRun> validateAgainst(const std::string& referencePath, const 
     run.inputs.push_back({g.input(i)->name(), (*inputs)[i].dtype(), (*inputs)[i].dims(), !fromFile});
   }
 
+  // Loading libtorch (about a second) is not part of the reference's run time.
+  if (isTorchScriptPath(referencePath))
+    if (auto api = loadTorchApi(); !api) return api.takeStatus();
   auto start = std::chrono::steady_clock::now();
   Expected<std::vector<Tensor>> referenceOutputs = Status::error("not run");
   if (isTorchScriptPath(referencePath)) {
