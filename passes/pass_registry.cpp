@@ -15,6 +15,7 @@ constexpr PassFactory kFactories[] = {
     createEliminateStaticShapesPass,
     createFoldBatchNormPass,
     createFoldConstantsPass,
+    createFusePatternsPass,
     createShapeInferPass,
 };
 

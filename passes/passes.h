@@ -23,5 +23,7 @@ std::unique_ptr<Pass> createFoldBatchNormPass();
 /// `eliminate-static-shapes`: Shape/Size (and Gather/Slice of a Shape) with a statically
 /// known result become constants.
 std::unique_ptr<Pass> createEliminateStaticShapesPass();
+/// `fuse-patterns`: the declarative fusion patterns of passes/fusion, applied to a fixpoint.
+std::unique_ptr<Pass> createFusePatternsPass();
 
 }  // namespace kiln

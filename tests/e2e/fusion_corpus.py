@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""Pattern fusion on the corpus: every model compiled at -O2 and -O3 reports the fusions it is
+expected to get (`kiln compile --stats`, counters `fuse-patterns.<pattern>`), and its ONNX
+output (fused ops written back as standard ops) matches the original within 1e-5 in ONNX
+Runtime.
+
+    tests/e2e/fusion_corpus.py KILN CORPUS_DIR WORK_DIR
+"""
+import json
+import os
+import re
+import sys
+
+import onnx
+
+from harness import Summary, compare, ort, run
+
+# Exact fusion counts per model, at every opset the corpus exports. transformer_encoder has 2
+# encoder layers with 2 LayerNorms and one attention each; torch writes LayerNormalization
+# itself from opset 17, so only the older exports need the layer-norm fusion. The CNNs fuse
+# every Conv+activation (and Conv+residual) their blocks have.
+EXPECTED = {
+    "transformer_encoder": lambda opset: {"attention": 2, **({"layer-norm": 4} if opset < 17 else {})},
+    "resnet18": lambda opset: {"conv-activation": 17, "conv-residual": 0},
+    "mobilenet_v2": lambda opset: {"conv-activation": 35, "conv-residual": 10},
+    "mobilenet_v3_small": lambda opset: {},
+    "squeezenet": lambda opset: {"conv-activation": 26},
+    "lstm": lambda opset: {},
+    "control_flow": lambda opset: {},
+}
+
+
+def fusion_counts(stats_text):
+    counts = {}
+    for m in re.finditer(r"^\s+fuse-patterns\.([a-z0-9-]+)\s+(\d+)\s*$", stats_text, re.M):
+        counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
+    return counts
+
+
+def main(kiln, corpus, work):
+    os.makedirs(work, exist_ok=True)
+    summary = Summary()
+    for entry in json.load(open(os.path.join(corpus, "manifest.json")))["models"]:
+        stem = entry["model"][:-len(".onnx")]
+        src = os.path.join(corpus, entry["model"])
+        inputs = os.path.join(corpus, entry["inputs_file"])
+        orig = ort(src, inputs, os.path.join(work, stem + ".orig.npz"))
+        want = EXPECTED.get(entry["name"], lambda opset: {})(entry["opset"])
+        for level in ("-O2", "-O3"):
+            out = os.path.join(work, f"{stem}{level}.onnx")
+            code, _, err = run([kiln, "compile", src, level, "--stats", "-o", out])
+            if code != 0:
+                summary.check(f"{stem} {level}", [f"kiln compile exit {code}: {err.strip()}"])
+                continue
+            got = fusion_counts(err)
+            problems = [f"{name}: fired {got.get(name, 0)} times, expected {n}"
+                        for name, n in want.items() if got.get(name, 0) != n]
+            try:
+                onnx.checker.check_model(onnx.load(out), full_check=True)
+                problems += compare(orig, ort(out, inputs, os.path.join(work, f"{stem}{level}.npz")), atol=1e-5)
+            except Exception as e:  # noqa: BLE001 - every failure becomes a reported case
+                problems.append(str(e).splitlines()[0] if str(e) else type(e).__name__)
+            fired = ", ".join(f"{k}={v}" for k, v in sorted(got.items())) or "none"
+            summary.check(f"{stem} {level} (fused: {fired})", problems)
+    summary.finish()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
