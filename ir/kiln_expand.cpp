@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <unordered_map>
 
 #include "ir/op_registry.h"
 
@@ -113,12 +114,31 @@ Expected<Value*> expandRmsNorm(opset::Builder& b, Node* n, DType dtype) {
   return b.op("Mul", {y, n->input(1)}, "scaled");
 }
 
+/// Inlines the body of a FusedElementwise: its nodes, in order, reading the node's inputs.
+Expected<Value*> expandFusedElementwise(opset::Builder& b, Node* n, opset::NameGen& names) {
+  const Graph& body = n->attr("body")->g();
+  std::unordered_map<const Value*, Value*> map;
+  for (size_t i = 0; i < body.numInputs(); ++i) map[body.input(i)] = n->input(i);
+  for (const Node* inner : body.nodes()) {
+    std::vector<Value*> ins;
+    for (const Value* v : inner->inputs()) ins.push_back(v ? map.at(v) : nullptr);
+    Node* c = n->graph()->createNode(inner->domain(), inner->opType(), ins, n);
+    c->setSchema(inner->schema());
+    c->setName(names.fresh(inner->name().empty() ? n->name() + "_part" : inner->name()));
+    c->location() = n->location();
+    for (const auto& [name, a] : inner->attributes()) c->setAttr(name, a);
+    map[inner->output(0)] = c->addOutput(names.fresh(inner->output(0)->name()), inner->output(0)->type());
+  }
+  (void)b;
+  return map.at(body.output(0));
+}
+
 }  // namespace
 
 bool hasKilnExpansion(const Node& node) {
   if (node.domain() != "kiln") return false;
   const std::string& op = node.opType();
-  return op == "FusedConv" || op == "Attention" || op == "RMSNorm" || op == "Silu";
+  return op == "FusedConv" || op == "Attention" || op == "RMSNorm" || op == "Silu" || op == "FusedElementwise";
 }
 
 Status expandKilnNode(Node* node, opset::NameGen& names) {
@@ -130,6 +150,7 @@ Status expandKilnNode(Node* node, opset::NameGen& names) {
   if (op == "FusedConv") y = expandFusedConv(b, node, dtype);
   else if (op == "Attention") y = expandAttention(b, node, dtype);
   else if (op == "RMSNorm") y = expandRmsNorm(b, node, dtype);
+  else if (op == "FusedElementwise") y = expandFusedElementwise(b, node, names);
   else if (op == "Silu") y = b.op("Mul", {node->input(0), b.op("Sigmoid", {node->input(0)}, "sigmoid")}, "silu");
   if (!y) return y.takeStatus();
   std::vector<Node*> created = b.created();
@@ -146,10 +167,18 @@ Status expandKilnNode(Node* node, opset::NameGen& names) {
 
 namespace {
 Status expandGraph(Graph& g, opset::NameGen& names) {
-  std::vector<Node*> snapshot(g.nodes().begin(), g.nodes().end());
-  for (Node* n : snapshot) {
-    for (Graph* sub : n->subgraphs()) KILN_RETURN_IF_ERROR(expandGraph(*sub, names));
-    if (hasKilnExpansion(*n)) KILN_RETURN_IF_ERROR(expandKilnNode(n, names));
+  // A FusedElementwise body may hold kiln ops (Silu) that its inlining brings out: repeat.
+  for (bool again = true; again;) {
+    again = false;
+    std::vector<Node*> snapshot(g.nodes().begin(), g.nodes().end());
+    for (Node* n : snapshot) {
+      if (hasKilnExpansion(*n)) {
+        again |= n->opType() == "FusedElementwise";
+        KILN_RETURN_IF_ERROR(expandKilnNode(n, names));
+        continue;
+      }
+      for (Graph* sub : n->subgraphs()) KILN_RETURN_IF_ERROR(expandGraph(*sub, names));
+    }
   }
   return Status::ok();
 }

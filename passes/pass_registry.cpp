@@ -16,6 +16,7 @@ constexpr PassFactory kFactories[] = {
     createFoldBatchNormPass,
     createFoldConstantsPass,
     createFusePatternsPass,
+    createGroupElementwisePass,
     createShapeInferPass,
 };
 

@@ -25,5 +25,7 @@ std::unique_ptr<Pass> createFoldBatchNormPass();
 std::unique_ptr<Pass> createEliminateStaticShapesPass();
 /// `fuse-patterns`: the declarative fusion patterns of passes/fusion, applied to a fixpoint.
 std::unique_ptr<Pass> createFusePatternsPass();
+/// `group-elementwise`: connected elementwise ops become kiln.FusedElementwise nodes.
+std::unique_ptr<Pass> createGroupElementwisePass();
 
 }  // namespace kiln

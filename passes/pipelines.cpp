@@ -43,6 +43,9 @@ constexpr PipelineStep kO3[] = {
     {kAggressiveCleanup, true, "as -O2"},
     {"fuse-patterns", false, "as -O2"},
     {kAggressiveCleanup, true, "as -O2"},
+    {"group-elementwise", false,
+     "last: the groups are the loops the native backend emits; ONNX output expands them back into "
+     "the same nodes, so for ONNX it is neutral and stays out of -O2"},
 };
 
 }  // namespace

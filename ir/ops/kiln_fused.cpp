@@ -59,6 +59,13 @@ void registerKilnFusedOps(OpRegistry& r) {
          .attributes = {attrInt("axis", -1), attrFloat("epsilon", 1e-5f)},
          .inferShapes = inferSameAsInput,
          .traits = OpTrait::Pure});
+  // No inference function: the output keeps the type of the group's last node, which the pass
+  // that built it copied.
+  r.add({.domain = "kiln", .name = "FusedElementwise", .sinceVersion = 1,
+         .summary = "A group of elementwise ops as one node: `body` maps the inputs to the output.",
+         .minInputs = 1, .maxInputs = OpSchema::kVariadic,
+         .attributes = {attrRequired("body", AttrKind::Graph)},
+         .traits = OpTrait::Pure});
   r.add({.domain = "kiln", .name = "Silu", .sinceVersion = 1,
          .summary = "x * Sigmoid(x) (SiLU, Swish with beta 1).",
          .minInputs = 1, .maxInputs = 1,

@@ -28,7 +28,11 @@ FusionPattern attention() {
   P scaled = maybeScaled(scores, "s");
   P masked = oneOf({op("Add", {scaled, capture("mask")}).as("add_mask"),
                     op("Where", {capture("bool_mask"), anyScalar("fill"), scaled}).as("where_mask"), scaled});
-  P probs = op("Softmax", {masked}).as("softmax");
+  // Below opset 13 Softmax worked on a 2-D view; the importer spells that as Flatten, Softmax,
+  // Reshape, which is a last-axis Softmax when the Flatten keeps the last axis alone.
+  P flatSoftmax = op("Reshape", {op("Softmax", {op("Flatten", {masked}).as("flatten")}).as("softmax"), capture()})
+                      .as("unflatten");
+  P probs = oneOf({op("Softmax", {masked}).as("softmax"), flatSoftmax});
   FusionPattern p{"attention", "Softmax(scale * Q K^T + mask) V -> kiln.Attention", 8,
                   {op("MatMul", {probs, capture("v")})}};
   p.precondition = [](const Match& m) -> std::optional<Failure> {
@@ -38,8 +42,13 @@ FusionPattern attention() {
     if (!isFloat(m.value("q")->dtype())) return Failure{"Q is a float tensor", qk};
     const Node* sm = m.node("softmax");
     int64_t axis = sm->intAttr("axis", -1);
-    if (axis != -1 && axis != static_cast<int64_t>(*rq) - 1) return Failure{"Softmax is over the last axis", sm};
     const Shape& s = qk->output(0)->shape();
+    if (const Node* flatten = m.node("flatten")) {
+      if (flatten->intAttr("axis", 1) != static_cast<int64_t>(*rq) - 1 || !(m.node("unflatten")->output(0)->shape() == s))
+        return Failure{"Flatten keeps the last axis and Reshape restores the scores' shape", flatten};
+      axis = -1;
+    }
+    if (axis != -1 && axis != static_cast<int64_t>(*rq) - 1) return Failure{"Softmax is over the last axis", sm};
     if (const Node* add = m.node("add_mask")) {
       if (!(add->output(0)->shape() == s) || !isFloat(m.value("mask")->dtype()))
         return Failure{"the additive mask is float and does not broadcast the scores up", add};
