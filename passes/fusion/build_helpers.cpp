@@ -8,9 +8,9 @@
 namespace kiln::fusion {
 
 Node* createBefore(const Match& m, Rewriter& rw, std::string domain, std::string opType, std::vector<Value*> inputs,
-                   std::vector<std::pair<std::string, Attribute>> attrs) {
+                   std::vector<std::pair<std::string, Attribute>> attrs, std::string nameHint) {
   Node* root = m.root();
-  std::string hint = root->output(0)->name() + "_fused";
+  std::string hint = nameHint.empty() ? root->output(0)->name() + "_fused" : nameHint;
   Node* n = rw.createNode(*root->graph(), root, std::move(domain), std::move(opType), std::move(inputs), {hint});
   for (auto& [name, a] : attrs) n->setAttr(name, std::move(a));
   n->location() = root->location();

@@ -141,9 +141,9 @@ void addAttentionPatterns(std::vector<FusionPattern>& out);    ///< patterns_att
 namespace kiln::fusion {
 
 /// Creates `domain.opType(inputs)` with `attrs` just before the match's root, names its output
-/// after the root's, and infers its output type.
+/// `nameHint` (default: after the root's) and infers its output type.
 Node* createBefore(const Match& m, Rewriter& rw, std::string domain, std::string opType, std::vector<Value*> inputs,
-                   std::vector<std::pair<std::string, Attribute>> attrs = {});
+                   std::vector<std::pair<std::string, Attribute>> attrs = {}, std::string nameHint = "");
 /// A Constant just before the match's root.
 Value* constantBefore(const Match& m, Rewriter& rw, Tensor value, std::string_view hint);
 /// The value of a scalar (one-element) constant, or nullopt.

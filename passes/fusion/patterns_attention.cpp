@@ -65,7 +65,7 @@ FusionPattern attention() {
     std::vector<int64_t> swap(rank);
     std::iota(swap.begin(), swap.end(), 0);
     std::swap(swap[rank - 1], swap[rank - 2]);
-    Value* k = createBefore(m, rw, "", "Transpose", {kt}, {{"perm", Attribute(swap)}})->output(0);
+    Value* k = createBefore(m, rw, "", "Transpose", {kt}, {{"perm", Attribute(swap)}}, kt->name() + "_key")->output(0);
     std::vector<Value*> in = {m.value("q"), k, m.value("v")};
     std::vector<std::pair<std::string, Attribute>> attrs = {
         {"scale", Attribute(static_cast<float>(scaleOf(m, "q") * scaleOf(m, "s")))}};

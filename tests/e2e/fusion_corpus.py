@@ -39,9 +39,23 @@ def fusion_counts(stats_text):
     return counts
 
 
+def check_explain(kiln, corpus, work, summary):
+    """--explain-fusion names the near miss, its failed condition and the node: the encoder's
+    3-D MatMul + bias is a Gemm near miss at every feed-forward layer."""
+    src = os.path.join(corpus, "transformer_encoder_op14.onnx")
+    if not os.path.exists(src):
+        return
+    code, _, err = run([kiln, "compile", src, "-O2", "--explain-fusion", "-o", os.path.join(work, "explain.onnx")])
+    want = re.compile(r"^kiln: remark: fuse-patterns: near miss: pattern 'gemm' rooted at node '/layers\.0/linear1/Add' "
+                      r"\(Add\): condition 'MatMul operands are 2-D' failed at node '/layers\.0/linear1/MatMul' \(MatMul\)$", re.M)
+    problems = [] if code == 0 and want.search(err) else [f"exit {code}; remark not found in: {err[:400]}"]
+    summary.check("--explain-fusion reports the Gemm near miss", problems)
+
+
 def main(kiln, corpus, work):
     os.makedirs(work, exist_ok=True)
     summary = Summary()
+    check_explain(kiln, corpus, work, summary)
     for entry in json.load(open(os.path.join(corpus, "manifest.json")))["models"]:
         stem = entry["model"][:-len(".onnx")]
         src = os.path.join(corpus, entry["model"])
