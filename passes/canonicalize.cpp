@@ -69,6 +69,16 @@ bool removeNoopCast(Node& n, PassContext& ctx) {
   return replaceNode(n, n.input(0), ctx);
 }
 
+/// CastLike(x, target) where x already has target's element type: it reads target only for
+/// its type, and that use would keep target's producer from fusing (Clip bounds below opset 11).
+bool removeNoopCastLike(Node& n, PassContext& ctx) {
+  const Value* x = n.input(0);
+  const Value* target = n.input(1);
+  if (!x || !target || !x->type().isTensor() || !target->type().isTensor()) return false;
+  if (x->dtype() == DType::Undefined || x->dtype() != target->dtype()) return false;
+  return replaceNode(n, n.input(0), ctx);
+}
+
 /// Reshape whose output shape provably equals its input's.
 bool removeNoopReshape(Node& n, PassContext& ctx) {
   if (!provablySameShape(n.input(0), n.output(0))) return false;
@@ -197,6 +207,7 @@ constexpr Pattern kPatterns[] = {
     {"Identity", "remove-identity", removeIdentity},
     {"Dropout", "remove-inference-dropout", removeInferenceDropout},
     {"Cast", "remove-noop-cast", removeNoopCast},
+    {"CastLike", "remove-noop-castlike", removeNoopCastLike},
     {"Reshape", "remove-noop-reshape", removeNoopReshape},
     {"Reshape", "merge-reshape", mergeReshapes},
     {"Transpose", "simplify-transpose", simplifyTranspose},

@@ -71,6 +71,12 @@ class PassContext {
   void warn(Diagnostic d);
   const std::vector<Diagnostic>& warnings() const { return warnings_; }
 
+  /// Optimization remarks (`--explain-fusion`): passes add them only when asked for.
+  bool remarksEnabled() const { return remarksEnabled_; }
+  void setRemarksEnabled(bool on) { remarksEnabled_ = on; }
+  void remark(std::string text) { remarks_.push_back(std::move(text)); }
+  const std::vector<std::string>& remarks() const { return remarks_; }
+
  private:
   const OpRegistry* registry_;
   Rewriter rewriter_;
@@ -79,6 +85,8 @@ class PassContext {
   std::optional<uint64_t> budget_;
   std::string file_;
   std::vector<Diagnostic> warnings_;
+  bool remarksEnabled_ = false;
+  std::vector<std::string> remarks_;
 };
 
 }  // namespace kiln

@@ -10,6 +10,7 @@ namespace kiln {
 PassManager::PassManager(PassManagerOptions options, const OpRegistry& registry)
     : options_(std::move(options)), ctx_(std::make_unique<PassContext>(registry)) {
   const PassManagerOptions& o = options_;
+  ctx_->setRemarksEnabled(o.remarks);
   // Order matters only for what is printed first: IR printing, then dumps, then checks.
   if (o.printIrBeforeAll || o.printIrAfterAll || o.printIrAfterChange || o.printIrAfterFailure ||
       !o.printIrBefore.empty() || !o.printIrAfter.empty()) {

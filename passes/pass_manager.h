@@ -52,6 +52,8 @@ struct PassManagerOptions {
   double constantBudgetFactor = 1.1;
   static constexpr uint64_t kConstantBudgetSlack = 64 * 1024;
 
+  /// `--explain-fusion`: passes record remarks (fusion near misses) in the context.
+  bool remarks = false;
   /// Where printed IR and the reports go; null: standard error.
   std::ostream* out = nullptr;
 };

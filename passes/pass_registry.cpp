@@ -16,6 +16,8 @@ constexpr PassFactory kFactories[] = {
     createEliminateStaticShapesPass,
     createFoldBatchNormPass,
     createFoldConstantsPass,
+    createFusePatternsPass,
+    createGroupElementwisePass,
     createShapeInferPass,
 };
 

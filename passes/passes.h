@@ -26,5 +26,9 @@ std::unique_ptr<Pass> createEliminateStaticShapesPass();
 /// `dynamize-shapes`: chosen input axes become symbolic; constants holding their traced sizes
 /// are rewritten to compute them from the input shapes (docs/dynamize.md).
 std::unique_ptr<Pass> createDynamizeShapesPass();
+/// `fuse-patterns`: the declarative fusion patterns of passes/fusion, applied to a fixpoint.
+std::unique_ptr<Pass> createFusePatternsPass();
+/// `group-elementwise`: connected elementwise ops become kiln.FusedElementwise nodes.
+std::unique_ptr<Pass> createGroupElementwisePass();
 
 }  // namespace kiln

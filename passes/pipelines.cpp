@@ -29,6 +29,10 @@ constexpr PipelineStep kO2[] = {
      "an inference BatchNormalization after Conv/Gemm/MatMul is a full pass over the activations; "
      "folded into the weights it costs nothing"},
     {kCleanup, true, "folding BatchNorm leaves its statistics dead and new weights to merge"},
+    {"fuse-patterns", false,
+     "after the cleanup, so patterns see folded constants (scalars, axes) and no dead users; "
+     "GELU, LayerNorm, attention and Conv+activation become single ops every backend runs as one"},
+    {kCleanup, true, "fusion leaves the matched constants dead"},
 };
 
 constexpr PipelineStep kO3[] = {
@@ -37,6 +41,11 @@ constexpr PipelineStep kO3[] = {
     {kAggressiveCleanup, true, "as -O2, folding results up to 16 MiB or 8x their inputs"},
     {"fold-batchnorm", false, "as -O2"},
     {kAggressiveCleanup, true, "as -O2"},
+    {"fuse-patterns", false, "as -O2"},
+    {kAggressiveCleanup, true, "as -O2"},
+    {"group-elementwise", false,
+     "last: the groups are the loops the native backend emits; ONNX output expands them back into "
+     "the same nodes, so for ONNX it is neutral and stays out of -O2"},
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "backends/onnx/emitter.h"
+#include "ir/kiln_expand.h"
 
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <onnx/onnx_pb.h>
@@ -154,6 +155,9 @@ Expected<Prepared> prepare(const Model& model, const EmitOptions& options) {
   // The caller's model is const and may be emitted again at another opset: adapt a copy.
   // Tensors are shared by the copy, so weights are not duplicated.
   Prepared p{cloneModel(model), target};
+  // kiln-domain fused ops are written as the standard ops they stand for; adaptation then
+  // expresses those at the target opset.
+  KILN_RETURN_IF_ERROR(expandKilnOps(p.model).inFile(model.sourcePath));
   KILN_RETURN_IF_ERROR(adaptToOpset(p.model, target));
   completeOpsetImports(p.model, target);
   p.model.irVersion = chooseIrVersion(p.model, target);

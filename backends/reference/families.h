@@ -27,4 +27,7 @@ void registerQuantizeKernels(KernelRegistry& registry);
 void registerSequenceKernels(KernelRegistry& registry);
 void registerEinsumKernels(KernelRegistry& registry);
 
+// kiln-domain fused ops, run through their expansion.
+void registerFusedKernels(KernelRegistry& registry);  ///< fused.cpp
+
 }  // namespace kiln::reference

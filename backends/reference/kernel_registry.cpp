@@ -23,6 +23,7 @@ const KernelRegistry& KernelRegistry::builtin() {
     registerQuantizeKernels(r);
     registerSequenceKernels(r);
     registerEinsumKernels(r);
+    registerFusedKernels(r);
     return r;
   }();
   return registry;

@@ -19,6 +19,7 @@ void registerBuiltinOps(OpRegistry& registry) {
   registerControlFlowOps(registry);
   registerQuantizeOps(registry);
   registerSequenceOps(registry);
+  registerKilnFusedOps(registry);
 }
 
 }  // namespace kiln

@@ -21,5 +21,6 @@ void registerRnnOps(OpRegistry& registry);             // rnn.cpp
 void registerControlFlowOps(OpRegistry& registry);     // control_flow.cpp
 void registerQuantizeOps(OpRegistry& registry);        // quantize.cpp
 void registerSequenceOps(OpRegistry& registry);        // sequence.cpp
+void registerKilnFusedOps(OpRegistry& registry);       // kiln_fused.cpp (domain kiln)
 
 }  // namespace kiln

@@ -71,6 +71,7 @@ Status optimize(Model& model, const CompileOptions& o) {
   }
   Status s = pm.run(model);
   for (const Diagnostic& w : pm.warnings()) std::fprintf(stderr, "kiln: %s\n", w.str().c_str());
+  for (const std::string& r : pm.context().remarks()) std::fprintf(stderr, "kiln: remark: %s\n", r.c_str());
   return s;
 }
 
@@ -236,6 +237,8 @@ CommandAction addCompileCommand(CLI::App& app) {
   cmd->add_flag("--dump-dot", po.dumpDot, "With --dump-dir: also a Graphviz .dot per dump")->group(debug);
   cmd->add_flag("--time-passes", po.timePasses, "Report wall time per pass and its share")->group(debug);
   cmd->add_flag("--stats", po.stats, "Report nodes and constant bytes before/after each pass, and pass counters")->group(debug);
+  cmd->add_flag("--explain-fusion", po.remarks,
+                "Report each fusion near miss: the pattern, and which condition failed at which node")->group(debug);
   cmd->add_flag("--verify-each", po.verifyEach, "Run the IR verifier after every pass")->group(debug);
   cmd->add_flag("--check-numerics", po.checkNumerics,
                 "Run the reference interpreter after every pass; stop at the first pass that moves an output")

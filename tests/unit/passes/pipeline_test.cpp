@@ -106,7 +106,7 @@ TEST(OptimizationLevels, AreDataAndPrintExactly) {
   EXPECT_EQ(printPipeline(1), "shape-infer,fixpoint(fold-constants,canonicalize,cse,dce)");
   EXPECT_EQ(printPipeline(2),
             "shape-infer,eliminate-static-shapes,fixpoint(fold-constants,canonicalize,cse,dce),fold-batchnorm,"
-            "fixpoint(fold-constants,canonicalize,cse,dce)");
+            "fixpoint(fold-constants,canonicalize,cse,dce),fuse-patterns,fixpoint(fold-constants,canonicalize,cse,dce)");
   for (int level = 0; level <= kMaxOptimizationLevel; ++level) {
     auto p = pipelineForLevel(level);
     ASSERT_TRUE(p.hasValue()) << level << ": " << p.status().str();
