@@ -84,6 +84,46 @@ int64_t gemmWorkspaceFloats(const GemmTiling& t) {
 
 int64_t packedBFloats(const GemmTiling& t, int64_t n, int64_t k) { return roundUp(n, t.nr) * k; }
 
+namespace {
+
+/// The driver's arguments, as IR values, with A's and B's strides resolved from the transposes.
+struct DriverArgs {
+  Value *k, *a, *rowStrideA, *colStrideA, *b, *ldb, *rowStrideB, *colStrideB, *c, *ldc;
+  Value *alpha, *beta, *bias, *rowBegin, *rowEnd, *colBegin, *colEnd, *workspace;
+};
+
+/// Fewer rows than a register tile: one row-kernel call per row and column strip, nothing packed.
+void emitRowKernelLoops(llvm::IRBuilder<>& b, llvm::Module& module, const GemmConfig& config, const DriverArgs& x) {
+  const GemmTiling& t = config.tiling;
+  llvm::Function* rowKernel = detail::getRowKernel(module, config);
+  const int64_t rowColumns = detail::rowKernelColumns(config);
+  emitFor(b, x.rowBegin, x.rowEnd, b.getInt64(1), "i", [&](Value* i) {
+    emitFor(b, x.colBegin, x.colEnd, b.getInt64(rowColumns), "j", [&](Value* j) {
+      Value* cols = emitMin(b, b.getInt64(rowColumns), b.CreateSub(x.colEnd, j));
+      Value* bStart;
+      Value* bRowStride;
+      Value* bPanelStride;
+      if (config.prepackedB) {
+        bRowStride = b.getInt64(t.nr);
+        bPanelStride = b.CreateMul(x.k, b.getInt64(t.nr));
+        bStart = floatAt(b, x.b, b.CreateMul(b.CreateSDiv(j, b.getInt64(t.nr)), bPanelStride));
+      } else {
+        bRowStride = x.ldb;
+        bPanelStride = b.getInt64(t.nr);
+        bStart = floatAt(b, x.b, j);
+      }
+      Value* rowBias = llvm::ConstantPointerNull::get(b.getPtrTy());
+      if (config.bias == GemmBias::PerColumn) rowBias = floatAt(b, x.bias, j);
+      if (config.bias == GemmBias::PerRow) rowBias = floatAt(b, x.bias, i);
+      b.CreateCall(rowKernel, {x.k, floatAt(b, x.a, b.CreateMul(i, x.rowStrideA)), x.colStrideA, bStart, bRowStride,
+                               bPanelStride, floatAt(b, x.c, b.CreateAdd(b.CreateMul(i, x.ldc), j)), cols, x.alpha,
+                               x.beta, rowBias});
+    });
+  });
+}
+
+}  // namespace
+
 llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
   llvm::LLVMContext& ctx = module.getContext();
   llvm::IRBuilder<> b(ctx);
@@ -134,54 +174,37 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
   Value* alignedInt = b.CreateAnd(b.CreateAdd(wsInt, b.getInt64(63)), b.getInt64(~int64_t{63}));
   Value* packedA = b.CreateIntToPtr(alignedInt, ptr);
   Value* packedBBlock = floatAt(b, packedA, b.getInt64(roundUp(t.mc, t.mr) * t.kc));
-  // Blocks are balanced: K = 768 with kc = 512 runs as 2 x 384, not 512 + 256, and M = 128
-  // with mc = 126 as 2 x 66, not 126 + 2 (a thin last block wastes most of its packing).
-  auto balanced = [&](Value* extent, int64_t block, int64_t multiple) {
-    Value* count = b.CreateSDiv(b.CreateAdd(extent, b.getInt64(block - 1)), b.getInt64(block));
+  // Blocks are balanced: K = 768 with kc = 512 runs as 2 x 384, not 512 + 256, and rows and
+  // columns likewise (a thin last block wastes most of its packing).
+  auto balanced = [&](Value* extent, Value* block, int64_t multiple) {
+    Value* count = b.CreateSDiv(b.CreateAdd(extent, b.CreateSub(block, one)), block);
     count = b.CreateSelect(b.CreateICmpSLT(count, one), one, count);
     Value* perBlock = b.CreateSDiv(b.CreateAdd(extent, b.CreateSub(count, one)), count);
     Value* rounded = b.CreateMul(b.CreateSDiv(b.CreateAdd(perBlock, b.getInt64(multiple - 1)), b.getInt64(multiple)),
                                  b.getInt64(multiple));
-    rounded = emitMin(b, rounded, b.getInt64(block));
+    rounded = emitMin(b, rounded, block);
     return std::make_pair(count, b.CreateSelect(b.CreateICmpSLT(rounded, one), b.getInt64(multiple), rounded));
   };
-  auto [kBlocks, kcStep] = balanced(k, t.kc, 8);
-  Value* mcStep = balanced(b.CreateSub(rowEnd, rowBegin), t.mc, t.mr).second;
-  Value* ncStep = balanced(b.CreateSub(colEnd, colBegin), t.nc, t.nr).second;
+  auto [kBlocks, kcStep] = balanced(k, b.getInt64(t.kc), 8);
+  // A shallower K block lets the A block take more rows in the same L2 budget (mc * kc fixed):
+  // M = 128 with K = 768 (kc 384) then packs A once and streams each B panel once, not twice.
+  Value* mcBlock = b.CreateMul(b.CreateSDiv(b.CreateSDiv(b.getInt64(int64_t{t.mc} * t.kc), kcStep), b.getInt64(t.mr)),
+                               b.getInt64(t.mr));
+  mcBlock = b.CreateSelect(b.CreateICmpSLT(mcBlock, b.getInt64(t.mr)), b.getInt64(t.mr), mcBlock);
+  Value* mcStep = balanced(b.CreateSub(rowEnd, rowBegin), mcBlock, t.mr).second;
+  Value* ncStep = balanced(b.CreateSub(colEnd, colBegin), b.getInt64(t.nc), t.nr).second;
   Value* betaIsZero = b.CreateFCmpOEQ(beta, llvm::ConstantFP::get(floatTy, 0.0));
   Value* nullBias = llvm::ConstantPointerNull::get(ptr);
 
   if (!config.transB || config.prepackedB) {
-    // Fewer rows than a register tile: the row kernel, with nothing packed.
-    llvm::Function* rowKernel = detail::getRowKernel(module, config);
+    // Fewer rows than a register tile: packing would cost more than it saves.
     auto* rowPath = llvm::BasicBlock::Create(ctx, "row_kernel", f);
     auto* tiledPath = llvm::BasicBlock::Create(ctx, "tiled", f);
     b.CreateCondBr(b.CreateICmpSLT(b.CreateSub(rowEnd, rowBegin), b.getInt64(t.mr)), rowPath, tiledPath);
     b.SetInsertPoint(rowPath);
-    const int64_t rowColumns = detail::rowKernelColumns(config);
-    emitFor(b, rowBegin, rowEnd, one, "i", [&](Value* i) {
-      emitFor(b, colBegin, colEnd, b.getInt64(rowColumns), "j", [&](Value* j) {
-        Value* cols = emitMin(b, b.getInt64(rowColumns), b.CreateSub(colEnd, j));
-        Value* bStart;
-        Value* bRowStride;
-        Value* bPanelStride;
-        if (config.prepackedB) {
-          bRowStride = b.getInt64(t.nr);
-          bPanelStride = b.CreateMul(k, b.getInt64(t.nr));
-          bStart = floatAt(b, bMatrix, b.CreateMul(b.CreateSDiv(j, b.getInt64(t.nr)), bPanelStride));
-        } else {
-          bRowStride = ldb;
-          bPanelStride = b.getInt64(t.nr);
-          bStart = floatAt(b, bMatrix, j);
-        }
-        Value* rowBias = nullBias;
-        if (config.bias == GemmBias::PerColumn) rowBias = floatAt(b, bias, j);
-        if (config.bias == GemmBias::PerRow) rowBias = floatAt(b, bias, i);
-        b.CreateCall(rowKernel, {k, floatAt(b, a, b.CreateMul(i, rowStrideA)), colStrideA, bStart, bRowStride,
-                                 bPanelStride, floatAt(b, c, b.CreateAdd(b.CreateMul(i, ldc), j)), cols, alpha,
-                                 beta, rowBias});
-      });
-    });
+    DriverArgs x{k, a, rowStrideA, colStrideA, bMatrix, ldb, rowStrideB, colStrideB, c, ldc,
+                 alpha, beta, bias, rowBegin, rowEnd, colBegin, colEnd, workspace};
+    emitRowKernelLoops(b, module, config, x);
     b.CreateRetVoid();
     b.SetInsertPoint(tiledPath);
   }

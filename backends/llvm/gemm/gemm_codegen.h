@@ -67,6 +67,7 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config);
 
 /// Emits `void name(N, K, const float* B, ldb, float* packed)`: packs all of B (honouring
 /// config.transB) into the layout a driver with prepackedB reads, once, for constant weights.
+/// Any alignment works; 64 bytes keeps every panel row on one cache line.
 llvm::Function* emitPackBFunction(llvm::Module& module, const GemmConfig& config,
                                   const std::string& name);
 
