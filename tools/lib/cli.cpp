@@ -38,6 +38,7 @@ int runCli(int argc, char** argv) {
   add(addInspectCommand);
   add(addRunCommand);
   add(addOpsCommand);
+  add(addBenchCommand);
 
   try {
     app.parse(argc, argv);
