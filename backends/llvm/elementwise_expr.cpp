@@ -20,6 +20,14 @@ bool checkOp(const Node& node, std::string* whyNot) {
     *whyNot = "not a single-output tensor op";
     return false;
   }
+  // Operands share one dtype (Where's condition aside): mixed ones (Pow with an integer
+  // exponent) stay with the reference kernel.
+  const bool where = node.domain().empty() && node.opType() == "Where";
+  for (size_t i = where ? 1 : 0; i < node.numInputs(); ++i)
+    if (node.input(i) && node.input(i)->dtype() != operandType(node)) {
+      *whyNot = "operands of mixed dtypes";
+      return false;
+    }
   if (!hasScalarOp(node, operandType(node), out->dtype())) {
     *whyNot = "no generated code for " + node.qualifiedOp() + " on " + std::string(dtypeName(operandType(node)));
     return false;

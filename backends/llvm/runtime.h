@@ -66,6 +66,10 @@ class JitRuntime {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Whether kiln has a code generator for (domain, op) at all (it may still fall back for some
+/// dtypes or attributes; JitStats says which nodes did).
+bool hasCodeGenerator(const std::string& domain, const std::string& op);
+
 /// The generated code of a model, kernel by kernel: optimized LLVM IR, or the assembly for
 /// this host. Nodes without generated code are listed as fallbacks in comments.
 Expected<std::string> emitKernels(const Model& model, bool assembly, int optLevel = 3);

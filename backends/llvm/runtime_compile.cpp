@@ -186,6 +186,10 @@ Status JitRuntime::Impl::compileSteps() {
   return Status::ok();
 }
 
+bool hasCodeGenerator(const std::string& domain, const std::string& op) {
+  return findEmitter(domain, op) != nullptr;
+}
+
 Expected<std::string> emitKernels(const Model& model, bool assembly, int optLevel) {
   auto graph = preparedGraph(model);
   if (!graph) return graph.takeStatus();
