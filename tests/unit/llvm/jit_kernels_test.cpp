@@ -190,6 +190,30 @@ TEST(JitNormalization, LayerAndBatchNorm) {
             1u);
 }
 
+TEST(JitDataMovement, TransposeConcatReshape) {
+  for (const std::vector<int64_t>& perm : std::vector<std::vector<int64_t>>{{1, 0, 2}, {2, 0, 1}, {0, 2, 1}, {2, 1, 0}}) {
+    auto m = oneOp("Transpose", {Type::tensor(DType::Float32, Shape({3, 5, 7}))});
+    m->node->setAttr("perm", perm);
+    EXPECT_EQ(expectSame(m->model, {randomTensor(DType::Float32, {3, 5, 7}, 29)}), 1u) << testing::dimsText(perm);
+  }
+  for (int64_t axis : {0, 1, -1}) {
+    auto m = oneOp("Concat", {Type::tensor(DType::Int64, Shape({2, 3, 4})), Type::tensor(DType::Int64, Shape({2, 3, 4})),
+                              Type::tensor(DType::Int64, Shape({2, 3, 4}))});
+    m->node->setAttr("axis", axis);
+    EXPECT_EQ(expectSame(m->model, {randomTensor(DType::Int64, {2, 3, 4}, 30), randomTensor(DType::Int64, {2, 3, 4}, 31),
+                                    randomTensor(DType::Int64, {2, 3, 4}, 32)}),
+              1u);
+  }
+  Tensor shape = Tensor::fromVector<int64_t>(DType::Int64, {3}, {0, -1, 2});
+  auto reshape = oneOp("Reshape", {Type::tensor(DType::Float32, Shape({3, 4, 6}))}, {{1, shape}});
+  EXPECT_EQ(expectSame(reshape->model, {randomTensor(DType::Float32, {3, 4, 6}, 33)}), 1u);
+  auto flatten = oneOp("Flatten", {Type::tensor(DType::Float32, Shape({2, 3, 5}))});
+  EXPECT_EQ(expectSame(flatten->model, {randomTensor(DType::Float32, {2, 3, 5}, 34)}), 1u);
+  Tensor axes = Tensor::fromVector<int64_t>(DType::Int64, {2}, {0, -1});
+  auto unsqueeze = oneOp("Unsqueeze", {Type::tensor(DType::Float32, Shape({4, 5}))}, {{1, axes}});
+  EXPECT_EQ(expectSame(unsqueeze->model, {randomTensor(DType::Float32, {4, 5}, 35)}), 1u);
+}
+
 TEST(JitRuntime, FallbacksAreListed) {
   auto m = oneOp("MatMul", {Type::tensor(DType::Float32, Shape({3, 4})), Type::tensor(DType::Float32, Shape({4, 5}))});
   auto jit = JitRuntime::compile(m->model);
