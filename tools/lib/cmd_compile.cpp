@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "backends/llvm/runtime.h"
+#include "ir/atomic_file.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
 #include "passes/pass_registry.h"
@@ -70,6 +72,17 @@ int compileOne(const CompileOptions& o) {
   if (Status s = applyMetadata(*model, o.metadata); !s) return reportError(s);
   if (Status s = optimize(*model, o); !s) return reportError(s.inFile(o.input));
 
+  if (o.emit == "llvm-ir" || o.emit == "asm") {  // the JIT's generated code, kernel by kernel
+    auto text = llvmjit::emitKernels(*model, o.emit == "asm");
+    if (!text) return reportError(text.takeStatus().inFile(o.input));
+    if (o.output.empty()) {
+      std::fwrite(text->data(), 1, text->size(), stdout);
+      return kExitOk;
+    }
+    if (Status s = checkNotOverwritingInput(o.input, o.output, o.force); !s) return reportError(s);
+    if (Status s = writeFileAtomically(o.output, *text); !s) return reportError(s);
+    return kExitOk;
+  }
   if (o.emit == "ir" && o.output.empty()) {
     std::string text = printModel(*model);
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -94,8 +107,9 @@ CommandAction addCompileCommand(CLI::App& app) {
   cmd->add_option("IN", opts->input, "Input model (.onnx or .kir)");
   cmd->add_option("-o,--output", opts->output,
                   "Output file (default: beside the input; for --emit ir: standard output)");
-  cmd->add_option("--emit", opts->emit, "What to write: onnx or ir (textual IR)")
-      ->check(CLI::IsMember({"onnx", "ir"}))
+  cmd->add_option("--emit", opts->emit,
+                  "What to write: onnx, ir (textual IR), llvm-ir or asm (the JIT's kernels for this CPU)")
+      ->check(CLI::IsMember({"onnx", "ir", "llvm-ir", "asm"}))
       ->default_str("onnx");
   cmd->add_option("--opset", opts->opset, "ONNX default-domain opset to emit (7 to 21; default: the input's)")
       ->check(CLI::Range(7, 21));
