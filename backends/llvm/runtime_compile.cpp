@@ -12,6 +12,7 @@
 
 #include "backends/llvm/codegen_table.h"
 #include "backends/llvm/runtime_impl.h"
+#include "ir/printer.h"
 #include "ir/shape_inference.h"
 
 namespace kiln::llvmjit {
@@ -23,6 +24,12 @@ std::optional<Tensor> constantTensor(const Node& n) {
   const Attribute* a = n.attr("value");
   if (!a || a->kind() != AttrKind::Tensor || a->t().isElided()) return std::nullopt;
   return a->t();
+}
+
+std::string fmtHex(size_t v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "kiln-%016zx", v);
+  return text;
 }
 
 /// A symbol-safe kernel name: k<step>_<op>.
@@ -118,6 +125,11 @@ Status JitRuntime::Impl::compileSteps() {
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("kiln", *context);
   generate(*graph, *context, *module, steps, stats);
+  // The object cache finds compiled code by this name: the graph (constants by content hash),
+  // the target and the optimization level.
+  const std::string key = printGraph(*graph) + "\n" + stats.cpu + "\n" + stats.features + "\n" +
+                          std::to_string(options.optLevel) + "\nabi1";
+  module->setModuleIdentifier(fmtHex(std::hash<std::string>{}(key)));
 
   // Value ids: graph inputs, then node outputs in order.
   auto addValue = [&](const Value* v) {

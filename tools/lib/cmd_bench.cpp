@@ -21,7 +21,7 @@ namespace kiln::tools {
 namespace {
 
 struct BenchOptions {
-  std::string model, backend = "jit";
+  std::string model, backend = "jit", cacheDir;
   std::vector<std::string> inputs, dims;
   uint64_t seed = 0;
   int threads = 1, iters = 20, warmup = 3;
@@ -84,6 +84,7 @@ CommandAction addBenchCommand(CLI::App& app) {
   cmd->add_option("--input", opts->inputs, "NAME=FILE.npy or FILE.npz (default: generated inputs)");
   cmd->add_option("--dim", opts->dims, "Bind a symbolic dim for generated inputs, e.g. batch=4 (repeatable)");
   cmd->add_option("--seed", opts->seed, "Seed for generated inputs (default 0)");
+  cmd->add_option("--cache-dir", opts->cacheDir, "Keep compiled JIT code here, keyed by graph and target");
   cmd->add_flag("--json", opts->json, "Print one JSON object");
   cmd->add_flag("--profile", opts->profile, "Time every kernel and fallback (JIT only)");
   cmd->add_flag("--stats", opts->stats, "Print compile statistics and every fallback (JIT only)");
@@ -98,7 +99,7 @@ CommandAction addBenchCommand(CLI::App& app) {
     std::unique_ptr<llvmjit::JitRuntime> jit;
     std::function<Status()> runOnce;
     if (opts->backend == "jit") {
-      auto compiled = llvmjit::JitRuntime::compile(*model, {.threads = opts->threads, .profile = opts->profile});
+      auto compiled = llvmjit::JitRuntime::compile(*model, {.threads = opts->threads, .cacheDir = opts->cacheDir, .profile = opts->profile});
       if (!compiled) return reportError(compiled.takeStatus().inFile(opts->model));
       jit = compiled.take();
       runOnce = [&]() -> Status {
