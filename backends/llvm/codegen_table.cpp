@@ -24,6 +24,8 @@ Emitter findEmitter(const std::string& domain, const std::string& op) {
     t[{"", "LogSoftmax"}] = emitSoftmax;
     t[{"", "LayerNormalization"}] = emitNormalization;
     t[{"", "BatchNormalization"}] = emitNormalization;
+    t[{"", "MaxPool"}] = emitPool;
+    t[{"", "AveragePool"}] = emitPool;
     for (const char* name : {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat"})
       t[{"", name}] = emitDataMovement;
     for (const char* name : {"MatMul", "Gemm", "Conv"}) t[{"", name}] = emitGemmFamily;
