@@ -24,6 +24,7 @@ Emitter findEmitter(const std::string& domain, const std::string& op) {
     t[{"", "LogSoftmax"}] = emitSoftmax;
     t[{"", "LayerNormalization"}] = emitNormalization;
     t[{"", "BatchNormalization"}] = emitNormalization;
+    t[{"", "Slice"}] = emitSlice;
     t[{"", "MaxPool"}] = emitPool;
     t[{"", "AveragePool"}] = emitPool;
     for (const char* name : {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat"})

@@ -24,6 +24,8 @@ std::unique_ptr<KernelLaunch> emitFusedElementwise(CodegenContext&, const Node&,
 std::unique_ptr<KernelLaunch> emitReduction(CodegenContext&, const Node&, const std::string&, std::string*);
 std::unique_ptr<KernelLaunch> emitSoftmax(CodegenContext&, const Node&, const std::string&, std::string*);
 std::unique_ptr<KernelLaunch> emitNormalization(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Slice with constant starts/ends/axes/steps.
+std::unique_ptr<KernelLaunch> emitSlice(CodegenContext&, const Node&, const std::string&, std::string*);
 /// MaxPool, AveragePool (2-D).
 std::unique_ptr<KernelLaunch> emitPool(CodegenContext&, const Node&, const std::string&, std::string*);
 /// Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat.

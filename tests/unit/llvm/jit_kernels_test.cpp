@@ -214,6 +214,25 @@ TEST(JitDataMovement, TransposeConcatReshape) {
   EXPECT_EQ(expectSame(unsqueeze->model, {randomTensor(DType::Float32, {4, 5}, 35)}), 1u);
 }
 
+TEST(JitDataMovement, SliceClampsAndSteps) {
+  struct Case {
+    std::vector<int64_t> starts, ends, axes, steps;
+  };
+  const std::vector<Case> cases = {{{1}, {4}, {1}, {1}},          {{0, 2}, {100, -1}, {0, 2}, {2, 1}},
+                                   {{-1}, {-100}, {2}, {-2}},      {{5}, {1}, {0}, {-1}},
+                                   {{3}, {3}, {1}, {1}},           {{-3, 0}, {INT64_MAX, 5}, {-1, 1}, {1, 3}}};
+  for (const Case& c : cases) {
+    const auto n = static_cast<int64_t>(c.starts.size());
+    auto m = oneOp("Slice", {Type::tensor(DType::Float32, Shape({6, 5, 7}))},
+                   {{1, Tensor::fromVector<int64_t>(DType::Int64, {n}, c.starts)},
+                    {2, Tensor::fromVector<int64_t>(DType::Int64, {n}, c.ends)},
+                    {3, Tensor::fromVector<int64_t>(DType::Int64, {n}, c.axes)},
+                    {4, Tensor::fromVector<int64_t>(DType::Int64, {n}, c.steps)}});
+    EXPECT_EQ(expectSame(m->model, {randomTensor(DType::Float32, {6, 5, 7}, 36)}), 1u)
+        << "starts " << testing::dimsText(c.starts) << " steps " << testing::dimsText(c.steps);
+  }
+}
+
 TEST(JitRuntime, FallbacksAreListed) {
   auto m = oneOp("MatMul", {Type::tensor(DType::Float32, Shape({3, 4})), Type::tensor(DType::Float32, Shape({4, 5}))});
   auto jit = JitRuntime::compile(m->model);
