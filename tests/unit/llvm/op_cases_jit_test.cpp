@@ -14,6 +14,7 @@
 #include "backends/llvm/runtime.h"
 #include "ir/op_registry.h"
 #include "tests/reference/case_compare.h"
+#include "tests/reference/case_json.h"
 
 namespace kiln::llvmjit {
 namespace {
@@ -21,29 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Tensor loadBin(const fs::path& dir, const json& spec) {
-  auto dtype = parseDType(spec.at("dtype").get<std::string>());
-  Tensor t = Tensor::zeros(*dtype, spec.at("dims").get<std::vector<int64_t>>());
-  std::ifstream f(dir / spec.at("file").get<std::string>(), std::ios::binary);
-  f.read(reinterpret_cast<char*>(t.mutableRawData()), static_cast<std::streamsize>(t.byteSize()));
-  return t;
-}
-
-Attribute attrFromJson(const json& a) {
-  const std::string type = a.at("type");
-  const json& v = a.at("value");
-  if (type == "int") return Attribute(v.get<int64_t>());
-  if (type == "float") return Attribute(static_cast<float>(v.get<double>()));
-  if (type == "string") return Attribute(v.get<std::string>());
-  if (type == "ints") return Attribute(v.get<std::vector<int64_t>>());
-  if (type == "floats") {
-    std::vector<float> f;
-    for (double d : v) f.push_back(static_cast<float>(d));
-    return Attribute(f);
-  }
-  if (type == "strings") return Attribute(v.get<std::vector<std::string>>());
-  return Attribute();
-}
+using testing::caseAttribute;
+using testing::loadCaseTensor;
 
 struct CaseResult {
   std::string failure;
@@ -61,7 +41,7 @@ CaseResult runCase(const fs::path& dir) {
   std::map<std::string, Value*> values;
   std::vector<Tensor> inputs;
   for (const json& in : spec.at("inputs")) {
-    Tensor t = loadBin(dir, in);
+    Tensor t = loadCaseTensor(dir, in);
     if (isInteger(t.dtype()) && t.rank() <= 1 && t.numElements() <= 8) {
       Node* c = graph.createNode("", "Constant", {});
       c->setName(in.at("name").get<std::string>() + "_const");
@@ -79,7 +59,7 @@ CaseResult runCase(const fs::path& dir) {
     Node* node = graph.createNode(n.at("domain"), n.at("op"), operands);
     node->setName(n.at("name"));
     node->setSchema(OpRegistry::builtin().lookup(node->domain(), node->opType()));
-    for (const auto& [name, a] : n.at("attrs").items()) node->setAttr(name, attrFromJson(a));
+    for (const auto& [name, a] : n.at("attrs").items()) node->setAttr(name, caseAttribute(a));
     for (const std::string name : n.at("outputs"))
       if (Value* v = node->addOutput(name)) values[name] = v;
     result.ops.push_back(node->opType());
@@ -100,7 +80,7 @@ CaseResult runCase(const fs::path& dir) {
   const double tol = spec.at("tol").is_null() ? 0.0 : spec.at("tol").get<double>();
   for (size_t i = 0; i < spec.at("outputs").size(); ++i) {
     const json& out = spec.at("outputs")[i];
-    std::string why = testing::compareTensors((*outputs)[i], loadBin(dir, out), tol);
+    std::string why = testing::compareTensors((*outputs)[i], loadCaseTensor(dir, out), tol);
     if (!why.empty()) result.failure += out.at("name").get<std::string>() + ": " + why + "; ";
   }
   return result;
