@@ -39,6 +39,7 @@ int runCli(int argc, char** argv) {
   add(addRunCommand);
   add(addOpsCommand);
   add(addValidateCommand);
+  add(addBenchCommand);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "backends/llvm/runtime.h"
+#include "ir/atomic_file.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
 #include "passes/pass_registry.h"
@@ -117,6 +119,17 @@ ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metada
   applyMetadata(*model, metadata);
   if (Status s = optimize(*model, o); !s) return failed(s.inFile(input));
 
+  if (o.emit == "llvm-ir" || o.emit == "asm") {  // the JIT's generated code, kernel by kernel
+    auto text = llvmjit::emitKernels(*model, o.emit == "asm");
+    if (!text) return failed(text.takeStatus().inFile(input));
+    if (output.empty()) {
+      std::fwrite(text->data(), 1, text->size(), stdout);
+      return {};
+    }
+    if (Status s = checkNotOverwritingInput(input, output, o.force); !s) return failed(s);
+    if (Status s = writeFileAtomically(output, *text); !s) return failed(s);
+    return {};
+  }
   if (output.empty()) {
     std::string text = printModel(*model);
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -201,9 +214,11 @@ CommandAction addCompileCommand(CLI::App& app) {
                   "Input model(s) (.onnx or .kir); several files or a quoted glob ('runs/*/best.onnx') compile\n"
                   "each one beside its source (or under -o DIR), continuing past failures");
   cmd->add_option("-o,--output", opts->output,
-                  "Output file (default: beside the input; for --emit ir: standard output); a folder in batch mode");
-  cmd->add_option("--emit", opts->emit, "What to write: onnx or ir (textual IR)")
-      ->check(CLI::IsMember({"onnx", "ir"}))
+                  "Output file (default: beside the input; for --emit ir, llvm-ir, asm: standard output); a folder\n"
+                  "in batch mode");
+  cmd->add_option("--emit", opts->emit,
+                  "What to write: onnx, ir (textual IR), llvm-ir or asm (the JIT's kernels for this CPU)")
+      ->check(CLI::IsMember({"onnx", "ir", "llvm-ir", "asm"}))
       ->default_str("onnx");
   cmd->add_option("--opset", opts->opset, "ONNX default-domain opset to emit (7 to 21; default: the input's)")
       ->check(CLI::Range(7, 21));
@@ -269,7 +284,7 @@ CommandAction addCompileCommand(CLI::App& app) {
       o.emit = !batch && !o.output.empty() && formatFromPath(o.output) == ModelFormat::TextIR ? "ir" : "onnx";
     if (batch) return compileBatch(o, *metadata, *inputs);
     const std::string& input = inputs->front();
-    std::string output = o.output.empty() && o.emit != "ir" ? defaultOutput(input, o.emit) : o.output;
+    std::string output = o.output.empty() && o.emit == "onnx" ? defaultOutput(input, o.emit) : o.output;
     return compileModel(o, *metadata, input, output).code;
   };
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "backends/llvm/runtime.h"
 #include "backends/reference/interpreter.h"
 #include "tools/lib/command.h"
 #include "tools/lib/input_shapes.h"
@@ -62,6 +63,18 @@ Expected<std::vector<Tensor>> torchInputs(const std::vector<std::string>& files,
 /// TorchScript outputs carry no names; they are named as the importer names graph outputs.
 std::string torchOutputName(size_t i) { return i == 0 ? "output" : fmt::format("output_{}", i); }
 
+/// Compiles and runs once on the JIT; says on stderr which nodes fell back to reference kernels.
+Expected<std::vector<Tensor>> runJit(const Model& model, const std::vector<Tensor>& inputs, int threads) {
+  auto runtime = llvmjit::JitRuntime::compile(model, {.threads = threads});
+  if (!runtime) return runtime.takeStatus();
+  auto outputs = (*runtime)->run(inputs);
+  const auto& stats = (*runtime)->stats();
+  if (!stats.fallbacks.empty())
+    std::fprintf(stderr, "kiln: jit: %zu of %zu nodes ran on reference kernels (kiln bench --profile lists them)\n",
+                 stats.fallbacks.size(), stats.nodes);
+  return outputs;
+}
+
 }  // namespace
 
 CommandAction addRunCommand(CLI::App& app) {
@@ -78,12 +91,13 @@ CommandAction addRunCommand(CLI::App& app) {
              "(floats uniform in [-1, 1), integers in [0, 10)); symbolic dims default to 1.");
   cmd->add_option("MODEL", opts->model, "Model file (.onnx, .kir, or a traced TorchScript .pt)")->required();
   cmd->add_option("--backend", opts->backend,
-                  "Execution backend (reference: kiln's interpreter, torch: libtorch; default: torch for .pt)")
-      ->check(CLI::IsMember({"reference", "torch"}));
+                  "Execution backend (reference: kiln's interpreter; jit: native code from LLVM; torch: libtorch;\n"
+                  "default: torch for .pt, reference otherwise)")
+      ->check(CLI::IsMember({"reference", "jit", "torch"}));
   cmd->add_option("--input-shape", opts->inputShapes,
                   "For .pt: generate input NAME=1x3x224x224[:dtype] (repeatable, in forward() order)");
-  cmd->add_option("--threads", opts->threads, "Threads for the torch backend (default: libtorch's)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", opts->threads, "Intra-op threads (jit: default 1; torch: default libtorch's)")
+      ->check(CLI::Range(0, 256));
   cmd->add_option("--input", opts->inputs, "NAME=FILE.npy, or FILE.npz holding inputs by name (repeatable)");
   cmd->add_option("--dim", opts->dims, "Bind a symbolic dim for generated inputs, e.g. batch=4 (repeatable)");
   cmd->add_option("--seed", opts->seed, "Seed for generated inputs (default 0)");
@@ -111,7 +125,8 @@ CommandAction addRunCommand(CLI::App& app) {
       if (!model) return reportError(model.status());
       auto inputs = bindInputs(*model, spec);
       if (!inputs) return reportError(inputs.takeStatus().inFile(opts->model));
-      outputs = reference::runModel(*model, *inputs);
+      outputs = backend == "jit" ? runJit(*model, *inputs, std::max(1, opts->threads))
+                                : reference::runModel(*model, *inputs);
       if (!outputs) return reportError(outputs.takeStatus().inFile(opts->model));
       for (size_t i = 0; i < model->graph->numOutputs(); ++i) outputNames.push_back(model->graph->output(i)->name());
     }

@@ -28,6 +28,7 @@ CommandAction addCompileCommand(CLI::App& app);
 CommandAction addRunCommand(CLI::App& app);
 CommandAction addOpsCommand(CLI::App& app);
 CommandAction addValidateCommand(CLI::App& app);
+CommandAction addBenchCommand(CLI::App& app);
 
 /// Prints `kiln: error: <diagnostic>` on one line of stderr and returns kExitBadInput.
 int reportError(const Status& status);

@@ -12,6 +12,7 @@
 #include "backends/reference/interpreter.h"
 #include "ir/op_registry.h"
 #include "tests/reference/case_compare.h"
+#include "tests/reference/case_json.h"
 
 namespace kiln::reference {
 namespace {
@@ -19,33 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Tensor loadBin(const fs::path& dir, const json& spec) {
-  auto dtype = parseDType(spec.at("dtype").get<std::string>());
-  EXPECT_TRUE(dtype.has_value()) << spec.dump();
-  std::vector<int64_t> dims = spec.at("dims").get<std::vector<int64_t>>();
-  Tensor t = Tensor::zeros(*dtype, dims);
-  std::ifstream f(dir / spec.at("file").get<std::string>(), std::ios::binary);
-  f.read(reinterpret_cast<char*>(t.mutableRawData()), static_cast<std::streamsize>(t.byteSize()));
-  EXPECT_TRUE(f || t.byteSize() == 0) << "short file " << spec.at("file");
-  return t;
-}
-
-Attribute attrFromJson(const json& a) {
-  const std::string type = a.at("type");
-  const json& v = a.at("value");
-  if (type == "int") return Attribute(v.get<int64_t>());
-  if (type == "float") return Attribute(static_cast<float>(v.get<double>()));
-  if (type == "string") return Attribute(v.get<std::string>());
-  if (type == "ints") return Attribute(v.get<std::vector<int64_t>>());
-  if (type == "floats") {
-    std::vector<float> f;
-    for (double d : v) f.push_back(static_cast<float>(d));
-    return Attribute(f);
-  }
-  if (type == "strings") return Attribute(v.get<std::vector<std::string>>());
-  ADD_FAILURE() << "unknown attribute type " << type;
-  return Attribute();
-}
+using testing::caseAttribute;
+using testing::loadCaseTensor;
 
 /// Builds the case graph, runs it, and returns "" or why it failed.
 std::string runCase(const fs::path& dir) {
@@ -55,7 +31,7 @@ std::string runCase(const fs::path& dir) {
   std::map<std::string, Value*> values;
   std::vector<RuntimeValue> inputs;
   for (const json& in : spec.at("inputs")) {
-    Tensor t = loadBin(dir, in);
+    Tensor t = loadCaseTensor(dir, in);
     std::vector<Dim> dims(t.dims().begin(), t.dims().end());
     values[in.at("name")] = graph.addInput(in.at("name"), Type::tensor(t.dtype(), Shape(dims)));
     inputs.emplace_back(std::move(t));
@@ -68,7 +44,7 @@ std::string runCase(const fs::path& dir) {
     Node* node = graph.createNode(n.at("domain"), n.at("op"), operands);
     node->setName(n.at("name"));
     node->setSchema(OpRegistry::builtin().lookup(node->domain(), node->opType()));
-    for (const auto& [name, a] : n.at("attrs").items()) node->setAttr(name, attrFromJson(a));
+    for (const auto& [name, a] : n.at("attrs").items()) node->setAttr(name, caseAttribute(a));
     for (const std::string name : n.at("outputs")) {
       // Graph outputs carry the type ORT produced, so the interpreter's dtype check runs too.
       Type type = outputTypes.count(name) ? Type::tensor(outputTypes[name]) : Type();
@@ -87,7 +63,7 @@ std::string runCase(const fs::path& dir) {
     const json& out = spec.at("outputs")[i];
     const Tensor* actual = std::get_if<Tensor>(&(*results)[i]);
     if (!actual) return "output " + out.at("name").get<std::string>() + " is not a tensor";
-    std::string why = testing::compareTensors(*actual, loadBin(dir, out), tol);
+    std::string why = testing::compareTensors(*actual, loadCaseTensor(dir, out), tol);
     if (!why.empty()) failures += (failures.empty() ? "" : "; ") + out.at("name").get<std::string>() + ": " + why;
   }
   return failures;

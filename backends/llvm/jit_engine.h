@@ -1,0 +1,57 @@
+#pragma once
+// The JIT engine: LLVM ORC LLJIT compiling for the host CPU with its full feature set, every
+// module optimized at O3 by the new pass manager before code generation. LLVM headers stay in
+// backends/llvm; this header forward-declares what it needs.
+
+#include <memory>
+#include <string>
+
+#include "ir/diagnostic.h"
+
+namespace llvm {
+class LLVMContext;
+class Module;
+class TargetMachine;
+}  // namespace llvm
+
+namespace kiln::llvmjit {
+
+struct EngineOptions {
+  /// Optimization level of the IR pipeline and the code generator (0..3).
+  int optLevel = 3;
+  /// Folder holding compiled objects keyed by a hash of the module; empty: no cache.
+  std::string cacheDir;
+};
+
+class JitEngine {
+ public:
+  /// An engine for the host: target triple, CPU name and features from the running machine.
+  static Expected<std::unique_ptr<JitEngine>> create(const EngineOptions& options = {});
+  ~JitEngine();
+
+  /// The CPU name and feature string the code is generated for (`skylake-avx512`, `+avx2,...`).
+  const std::string& cpuName() const;
+  const std::string& cpuFeatures() const;
+
+  /// Prepares `module` for this target: sets triple, data layout, and the CPU attributes of
+  /// every function (the loop vectorizer reads them to pick the vector width).
+  void configureModule(llvm::Module& module) const;
+
+  /// Optimizes (O-level of the options) and compiles the module; its symbols become lookup-able.
+  Status addModule(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context);
+
+  /// Address of a compiled function, or an error naming it.
+  Expected<void*> lookup(const std::string& name);
+
+  /// Runs the same O-level pipeline on `module` in place (for --emit llvm-ir).
+  void optimize(llvm::Module& module) const;
+  /// The module's assembly for this target (for --emit asm); optimizes first.
+  Expected<std::string> emitAssembly(llvm::Module& module) const;
+
+ private:
+  struct Impl;
+  explicit JitEngine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kiln::llvmjit

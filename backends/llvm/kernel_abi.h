@@ -1,0 +1,39 @@
+#pragma once
+// The calling convention of every generated kernel, shared by the code generator and the
+// runtime (no LLVM types here).
+//
+//   void kernel(void* const* buffers, const int64_t* dims, int64_t begin, int64_t end)
+//
+// `buffers` holds the node's inputs in operand order (null for an omitted optional input)
+// followed by its outputs. `dims` holds the sizes the kernel loops over (what the launch
+// computed from the actual input shapes: one compiled function serves every batch size).
+// [begin, end) is the slice of the kernel's outermost loop to run: the thread pool splits it.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kiln::llvmjit {
+
+using KernelFn = void (*)(void* const* buffers, const int64_t* dims, int64_t begin, int64_t end);
+
+/// What one call of a kernel needs, computed from the actual input shapes.
+struct LaunchShape {
+  std::vector<std::vector<int64_t>> outputDims;  ///< one per node output
+  std::vector<int64_t> kernelDims;               ///< the kernel's `dims` argument
+  int64_t iterations = 0;                        ///< extent of the outermost (parallel) loop
+  int64_t workPerIteration = 1;                  ///< elements touched per iteration (split heuristic)
+};
+
+/// The shape side of a generated kernel: checks that the actual input shapes fit what the code
+/// was generated for and computes the launch. Called once per distinct set of input shapes.
+class KernelLaunch {
+ public:
+  virtual ~KernelLaunch() = default;
+  /// False when the shapes do not fit the generated code (the runtime then uses the reference
+  /// kernel for this node and says so).
+  virtual bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const = 0;
+};
+
+}  // namespace kiln::llvmjit

@@ -1,0 +1,69 @@
+#pragma once
+// The JIT runtime's state, shared by its compile step (runtime_compile.cpp) and its execution
+// (runtime.cpp). Internal to backends/llvm.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "backends/llvm/jit_engine.h"
+#include "backends/llvm/kernel_abi.h"
+#include "backends/llvm/runtime.h"
+#include "backends/llvm/thread_pool.h"
+#include "backends/reference/interpreter.h"
+
+namespace kiln::llvmjit {
+
+using reference::RuntimeValue;
+
+struct Step {
+  enum class Kind { Constant, Generated, Fallback };
+  const Node* node = nullptr;
+  Kind kind = Kind::Fallback;
+  KernelFn kernel = nullptr;
+  std::unique_ptr<KernelLaunch> launch;
+  std::string kernelName;
+  std::vector<int> inputs;   ///< value ids, -1 for an omitted operand
+  std::vector<int> outputs;  ///< value ids, -1 for an omitted result
+  std::vector<int> freeAfter;  ///< ids whose last reader is this step
+  bool hasSubgraphs = false;
+};
+
+/// Everything that depends on the input shapes: launches, the arena and its tensor views.
+struct ExecutionPlan {
+  std::vector<std::vector<int64_t>> inputDims;          ///< the key
+  std::vector<LaunchShape> launches;                    ///< per step (generated ones)
+  std::vector<bool> shapeFallback;                      ///< per step: generated code refused these shapes
+  std::vector<std::vector<int64_t>> valueDims;          ///< per value id, as recorded
+  std::vector<std::optional<RuntimeValue>> arenaValue;  ///< per value id: a view into the arena
+  std::shared_ptr<std::byte> arena;
+  size_t arenaBytes = 0, unsharedBytes = 0;
+};
+
+struct JitRuntime::Impl {
+  JitOptions options;
+  std::unique_ptr<Graph> graph;  ///< a shape-inferred copy of the model's graph
+  std::string file;
+  std::unique_ptr<JitEngine> engine;
+  std::unique_ptr<ThreadPool> pool;
+  reference::Interpreter interpreter;
+  std::vector<Step> steps;
+  std::vector<const Value*> values;  ///< by id
+  std::unordered_map<const Value*, int> idOf;
+  std::vector<int> inputIds, outputIds;
+  std::vector<std::optional<RuntimeValue>> constants;  ///< by id
+  JitStats stats;
+  std::vector<StepProfile> profile;
+  std::vector<std::unique_ptr<ExecutionPlan>> plans;
+
+  // Per-run state, sized once.
+  std::vector<const RuntimeValue*> slots;
+  std::vector<RuntimeValue> owned;
+  std::vector<void*> pointers;
+
+  Status compileSteps();
+  Status execute(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs);
+};
+
+}  // namespace kiln::llvmjit

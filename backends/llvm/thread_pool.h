@@ -1,0 +1,43 @@
+#pragma once
+// A small pool for intra-op parallelism: parallelFor splits [0, n) into one contiguous chunk
+// per thread; the calling thread runs the first chunk. No allocation per call.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kiln::llvmjit {
+
+class ThreadPool {
+ public:
+  /// A pool of `threads` threads in all (the caller counts as one); 1 runs everything inline.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  using RangeFn = void (*)(void* context, int64_t begin, int64_t end);
+  /// Runs fn(context, begin, end) over a partition of [0, n) and returns when all are done.
+  void parallelFor(int64_t n, RangeFn fn, void* context);
+
+ private:
+  void workerLoop(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  RangeFn fn_ = nullptr;
+  void* context_ = nullptr;
+  int64_t n_ = 0;
+  int chunks_ = 0;
+  std::atomic<int> pending_{0};
+};
+
+}  // namespace kiln::llvmjit
