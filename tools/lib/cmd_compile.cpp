@@ -10,6 +10,7 @@
 #include "passes/pass_registry.h"
 #include "passes/pipelines.h"
 #include "tools/lib/command.h"
+#include "tools/lib/input_shape_args.h"
 #include "tools/lib/model_loader.h"
 #include "tools/lib/model_writer.h"
 
@@ -20,6 +21,8 @@ struct CompileOptions {
   std::string input, output, emit;
   std::optional<int64_t> opset;
   std::vector<std::string> metadata;
+  std::vector<std::string> inputShapes;  ///< `NAME=1x3x224x224[:dtype]`, for TorchScript inputs
+  std::string outputNames;               ///< `a,b`: graph output names of a TorchScript import
   bool force = false;
   int optLevel = 2;
   std::string passes;  ///< explicit pipeline text; overrides optLevel
@@ -65,7 +68,9 @@ Status optimize(Model& model, const CompileOptions& o) {
 }
 
 int compileOne(const CompileOptions& o) {
-  auto model = loadModel(o.input);
+  auto specs = parseInputShapes(o.inputShapes);
+  if (!specs) return reportError(specs.status());
+  auto model = loadModel(o.input, {.inputs = specs.take(), .outputNames = parseOutputNames(o.outputNames)});
   if (!model) return reportError(model.status());
   if (Status s = applyMetadata(*model, o.metadata); !s) return reportError(s);
   if (Status s = optimize(*model, o); !s) return reportError(s.inFile(o.input));
@@ -91,7 +96,7 @@ CommandAction addCompileCommand(CLI::App& app) {
       "compile", "Import a model, optimize it and emit ONNX at a chosen opset or kiln's textual IR.\n"
                  "Example: kiln compile model.onnx --emit ir        (print the IR)\n"
                  "         kiln compile model.onnx --opset 13 -o out.onnx");
-  cmd->add_option("IN", opts->input, "Input model (.onnx or .kir)");
+  cmd->add_option("IN", opts->input, "Input model (.onnx, .kir or a traced TorchScript .pt)");
   cmd->add_option("-o,--output", opts->output,
                   "Output file (default: beside the input; for --emit ir: standard output)");
   cmd->add_option("--emit", opts->emit, "What to write: onnx or ir (textual IR)")
@@ -100,6 +105,9 @@ CommandAction addCompileCommand(CLI::App& app) {
   cmd->add_option("--opset", opts->opset, "ONNX default-domain opset to emit (7 to 21; default: the input's)")
       ->check(CLI::Range(7, 21));
   cmd->add_option("--metadata", opts->metadata, "Set a metadata_props entry KEY=VALUE (repeatable)");
+  cmd->add_option("--input-shape", opts->inputShapes,
+                  "Shape of a TorchScript input, NAME=1x3x224x224[:dtype] (repeatable; dtype default float32)");
+  cmd->add_option("--output-names", opts->outputNames, "Output names for a TorchScript model, a,b (default output, output_1...)");
   cmd->add_flag("--force", opts->force, "Allow the output to overwrite the input file");
 
   auto* passes = "Optimization";
