@@ -199,9 +199,16 @@ AtenConverter clamp(int minIndex, int maxIndex) {
     Value* out = *x;
     bool scalarBounds = (!*lo || LoweringContext::rankOf(*lo) == 0) && (!*hi || LoweringContext::rankOf(*hi) == 0);
     if (scalarBounds) {
-      std::vector<Value*> in{out, *lo, *hi};
+      // ONNX Clip (and Max/Min) take integers only from opset 12, and runtimes implement
+      // Clip-11 for float32 only; integer clamps (index clamping) go through float32, exact
+      // for magnitudes below 2^24, so they can be written at opset 11.
+      DType dt = out->dtype();
+      bool viaFloat = !isFloating(dt);
+      auto widen = [&](Value* v) { return v && viaFloat ? ctx.cast(v, DType::Float32) : v; };
+      std::vector<Value*> in{widen(out), widen(*lo), widen(*hi)};
       if (!*hi) in.pop_back();
       out = ctx.emit("Clip", in);
+      if (viaFloat) out = ctx.cast(out, dt);
     } else {
       if (*lo) out = ctx.emit("Max", {out, *lo});
       if (*hi) out = ctx.emit("Min", {out, *hi});

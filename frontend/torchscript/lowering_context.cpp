@@ -175,13 +175,20 @@ Expected<std::vector<Value*>> LoweringContext::tensorList(const torch::jit::Valu
   if (auto it = lists_.find(tv); it != lists_.end()) return it->second;
   const torch::jit::Node* n = tv->node();
   if (n->kind() != c10::prim::ListConstruct) {
-    if (auto iv = constantOf(tv); iv && iv->isTensorList()) {
+    if (auto iv = constantOf(tv); iv && iv->isList()) {
+      // A folded Tensor[] or Tensor?[] (index lists with None entries).
       std::vector<Value*> out;
-      for (const at::Tensor& t : iv->toTensorVector()) {
-        auto kt = tensorFromTorch(t);
+      for (const c10::IValue& item : iv->toListRef()) {
+        if (item.isNone()) {
+          out.push_back(nullptr);
+          continue;
+        }
+        if (!item.isTensor()) return error("list '" + tv->debugName() + "' holds a non-tensor");
+        auto kt = tensorFromTorch(item.toTensor());
         if (!kt) return kt.takeStatus();
         out.push_back(constant(kt.take()));
       }
+      lists_[tv] = out;
       return out;
     }
     return error("list '" + tv->debugName() + "' from " + n->kind().toQualString() + " is not supported");

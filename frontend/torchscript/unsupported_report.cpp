@@ -1,5 +1,6 @@
 #include "frontend/torchscript/unsupported_report.h"
 
+#include <algorithm>
 #include <map>
 
 namespace kiln::torchscript {
@@ -17,15 +18,13 @@ std::string formatUnsupportedReport(const std::vector<UnsupportedUse>& uses, siz
   for (size_t i = 0; i < order.size(); ++i) {
     const auto& locations = byKind[order[i]];
     out += (i ? ", " : "") + order[i] + " x" + std::to_string(locations.size());
+    // Distinct locations, first seen first: a layer repeated in a loop records one line.
+    std::vector<std::string> distinct;
+    for (const std::string& loc : locations)
+      if (!loc.empty() && std::find(distinct.begin(), distinct.end(), loc) == distinct.end()) distinct.push_back(loc);
     std::string shown;
-    size_t listed = 0;
-    for (const std::string& loc : locations) {
-      if (loc.empty() || listed == maxLocations) continue;
-      shown += (listed++ ? ", " : "") + loc;
-    }
-    size_t withLocation = 0;
-    for (const std::string& loc : locations) withLocation += !loc.empty();
-    if (withLocation > listed) shown += ", ...";
+    for (size_t k = 0; k < distinct.size() && k < maxLocations; ++k) shown += (k ? ", " : "") + distinct[k];
+    if (distinct.size() > maxLocations) shown += ", ...";
     if (!shown.empty()) out += " (" + shown + ")";
   }
   return out;

@@ -43,7 +43,8 @@ def check(kiln, models, work, entry, opset):
 def main(kiln, models, work, *names):
     os.makedirs(work, exist_ok=True)
     manifest = json.load(open(os.path.join(models, "manifest.json")))
-    cases = [(e, opset) for e in manifest if not names or e["name"] in names for opset in OPSETS]
+    cases = [(e, opset) for e in manifest if not names or e["name"] in names for opset in OPSETS
+             if opset >= e.get("min_opset", 11)]
     summary = Summary()
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = pool.map(lambda c: check(kiln, models, work, *c), cases)
