@@ -125,20 +125,10 @@ Status lowerT(LoweringContext& ctx, const Node& n) {
 // expand(self, size): a -1 keeps the input's size; Expand's broadcasting does that for 1.
 Status lowerExpand(LoweringContext& ctx, const Node& n) {
   auto x = ctx.tensor(n.input(0));
+  auto shape = ctx.intList(n.input(1), /*minusOneAsOne=*/true);
   if (!x) return x.takeStatus();
-  Value* shape;
-  if (auto sizes = ctx.constantOf(n.input(1)); sizes && sizes->isIntList()) {
-    std::vector<int64_t> s = sizes->toIntVector();
-    for (int64_t& d : s)
-      if (d == -1) d = 1;
-    shape = ctx.i64s(s);
-  } else {
-    auto dyn = ctx.intList(n.input(1));
-    if (!dyn) return dyn.takeStatus();
-    // -1 entries are constants within the list; dynamic sizes are never negative.
-    shape = ctx.emit("Max", {*dyn, ctx.i64s({1})});
-  }
-  ctx.define(n.output(), ctx.emit("Expand", {*x, shape}));
+  if (!shape) return shape.takeStatus();
+  ctx.define(n.output(), ctx.emit("Expand", {*x, *shape}));
   return Status::ok();
 }
 

@@ -68,6 +68,34 @@ Status lowerAvgPool(LoweringContext& ctx, const Node& n) {
   return Status::ok();
 }
 
+/// Adaptive average pooling with windows of varying size: output cell i of an axis averages
+/// input [floor(i*in/out), ceil((i+1)*in/out)), so each axis is a product with a constant
+/// [out, in] averaging matrix P: Y = P_h X P_w^T (one MatMul per pooled axis).
+Value* adaptiveAverageByMatMul(LoweringContext& ctx, Value* x, const std::vector<int64_t>& in,
+                               const std::vector<int64_t>& out) {
+  Value* y = x;
+  const int64_t rank = *LoweringContext::rankOf(x);
+  const size_t s = in.size();
+  for (size_t k = 0; k < s; ++k) {
+    const size_t axis = s - 1 - k;  // last axis first: it multiplies from the right
+    std::vector<float> p(out[axis] * in[axis], 0.0f);
+    for (int64_t i = 0; i < out[axis]; ++i) {
+      int64_t begin = i * in[axis] / out[axis], end = ((i + 1) * in[axis] + out[axis] - 1) / out[axis];
+      for (int64_t j = begin; j < end; ++j) p[i * in[axis] + j] = 1.0f / float(end - begin);
+    }
+    Value* matrix = ctx.cast(ctx.constant(Tensor::fromVector<float>(DType::Float32, {out[axis], in[axis]}, p)), x->dtype());
+    // Move the pooled axis last, multiply by P^T, move it back.
+    const int64_t pooled = rank - int64_t(s) + int64_t(axis);
+    std::vector<int64_t> perm(rank);
+    for (int64_t i = 0; i < rank; ++i) perm[i] = i;
+    std::swap(perm[pooled], perm[rank - 1]);
+    Value* t = pooled == rank - 1 ? y : ctx.emit("Transpose", {y}, {{"perm", perm}});
+    t = ctx.emit("MatMul", {t, ctx.emit("Transpose", {matrix}, {{"perm", std::vector<int64_t>{1, 0}}})});
+    y = pooled == rank - 1 ? t : ctx.emit("Transpose", {t}, {{"perm", perm}});
+  }
+  return y;
+}
+
 /// adaptive_{avg,max}_pool: global pooling for output 1, else a fixed pool when every input
 /// size is a static multiple of the output size (what torchvision's models meet).
 AtenConverter adaptivePool(std::string pool, std::string globalPool) {
@@ -83,14 +111,22 @@ AtenConverter adaptivePool(std::string pool, std::string globalPool) {
     } else {
       auto rank = LoweringContext::rankOf(*x);
       if (!rank) return ctx.error("the input rank must be known");
-      std::vector<int64_t> kernel;
+      std::vector<int64_t> kernel, inSizes;
+      bool uniform = true;
       for (size_t i = 0; i < s; ++i) {
         auto in = LoweringContext::staticDim(*x, *rank - int64_t(s) + int64_t(i));
-        if (!in || (*out)[i] <= 0 || *in % (*out)[i] != 0)
-          return ctx.error("adaptive pooling is supported when each input size is a static multiple of the output size");
-        kernel.push_back(*in / (*out)[i]);
+        if (!in || (*out)[i] <= 0) return ctx.error("adaptive pooling needs static input sizes");
+        inSizes.push_back(*in);
+        uniform = uniform && *in % (*out)[i] == 0;
+        kernel.push_back(uniform ? *in / (*out)[i] : 0);
       }
-      y = ctx.emit(pool, {*x}, {{"kernel_shape", kernel}, {"strides", kernel}});
+      if (uniform) {
+        y = ctx.emit(pool, {*x}, {{"kernel_shape", kernel}, {"strides", kernel}});
+      } else if (pool == "AveragePool") {
+        y = adaptiveAverageByMatMul(ctx, *x, inSizes, *out);
+      } else {
+        return ctx.error("adaptive max pooling is supported when each input size is a multiple of the output size");
+      }
     }
     ctx.define(n.output(0), y);
     return Status::ok();

@@ -207,11 +207,15 @@ Expected<std::vector<Value*>> LoweringContext::tensorList(const torch::jit::Valu
   return out;
 }
 
-Expected<Value*> LoweringContext::intList(const torch::jit::Value* tv) {
-  if (auto it = values_.find(tv); it != values_.end()) return it->second;
+Expected<Value*> LoweringContext::intList(const torch::jit::Value* tv, bool minusOneAsOne) {
+  auto adjust = [minusOneAsOne](int64_t v) { return minusOneAsOne && v == -1 ? int64_t{1} : v; };
+  if (!minusOneAsOne)
+    if (auto it = values_.find(tv); it != values_.end()) return it->second;
   if (auto iv = constantOf(tv); iv && (iv->isIntList() || iv->isInt())) {
-    Value* v = i64s(iv->isInt() ? std::vector<int64_t>{iv->toInt()} : iv->toIntVector());
-    values_[tv] = v;
+    std::vector<int64_t> ints = iv->isInt() ? std::vector<int64_t>{iv->toInt()} : iv->toIntVector();
+    for (int64_t& d : ints) d = adjust(d);
+    Value* v = i64s(ints);
+    if (!minusOneAsOne) values_[tv] = v;
     return v;
   }
   const torch::jit::Node* n = tv->node();
@@ -225,7 +229,7 @@ Expected<Value*> LoweringContext::intList(const torch::jit::Value* tv) {
   };
   for (const torch::jit::Value* in : n->inputs()) {
     if (auto iv = constantOf(in); iv && iv->isInt()) {
-      run.push_back(iv->toInt());
+      run.push_back(adjust(iv->toInt()));
       continue;
     }
     flush();
@@ -235,7 +239,7 @@ Expected<Value*> LoweringContext::intList(const torch::jit::Value* tv) {
   }
   flush();
   Value* out = parts.size() == 1 ? parts[0] : emit("Concat", parts, {{"axis", int64_t{0}}});
-  values_[tv] = out;
+  if (!minusOneAsOne) values_[tv] = out;
   return out;
 }
 

@@ -56,7 +56,9 @@ class LoweringContext {
   /// entries of Tensor?[] are null.
   Expected<std::vector<Value*>> tensorList(const torch::jit::Value* tv);
   /// An int[] value as a 1-D int64 tensor: a constant, or a Concat of its dynamic elements.
-  Expected<Value*> intList(const torch::jit::Value* tv);
+  /// `minusOneAsOne` turns constant -1 entries into 1 (expand's "keep this size", which
+  /// ONNX Expand spells 1).
+  Expected<Value*> intList(const torch::jit::Value* tv, bool minusOneAsOne = false);
 
   // ---- constant arguments ----
   bool isNone(const torch::jit::Value* tv) const;
