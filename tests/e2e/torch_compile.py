@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Every generated TorchScript model (tests/torch/gen_torch_models.py), compiled by kiln to
 ONNX at opsets 11, 13 and 17, runs in ONNX Runtime and matches libtorch's outputs within
-max-abs-diff 1e-5.
+max-abs-diff 1e-5 (a model's manifest entry may name a looser tolerance, with the reason in
+the generator).
 
     tests/e2e/torch_compile.py KILN MODELS_DIR WORK_DIR [NAME...]
 """
@@ -37,7 +38,7 @@ def check(kiln, models, work, entry, opset):
     except RuntimeError as e:
         return [str(e)]
     expected = dict(np.load(os.path.join(models, name + ".expected.npz")))
-    return compare(expected, actual, atol=ATOL)
+    return compare(expected, actual, atol=entry.get("atol", ATOL))
 
 
 def main(kiln, models, work, *names):

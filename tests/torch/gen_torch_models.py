@@ -158,8 +158,9 @@ def tv(name, **kw):
     return getattr(m, name)(weights=None, **kw)
 
 
-# name -> (builder, [(input name, shape, dtype, int high)][, lowest ONNX opset that expresses
-# it]); forward() argument names are the input names. Small inputs keep generation and test time modest.
+# name -> (builder, [(input name, shape, dtype, int high)][, {"min_opset": lowest ONNX opset
+# that expresses it, "atol": tolerance other than 1e-5}]); forward() argument names are the
+# input names. Small inputs keep generation and test time modest.
 def img(c, s):
     return [("x", [1, c, s, s], "float32", None)]
 
@@ -170,10 +171,13 @@ MODELS = {
     "resnet18": (lambda: tv("resnet18"), img(3, 64)),
     "mobilenet_v3_small": (lambda: tv("mobilenet_v3_small"), img(3, 64)),
     "transformer_encoder": (transformer, [("src", [2, 10, 32], "float32", None)]),
-    "einsum": (Einsum, [("x", [2, 5, 16], "float32", None), ("y", [2, 5, 16], "float32", None)], 12),
+    "einsum": (Einsum, [("x", [2, 5, 16], "float32", None), ("y", [2, 5, 16], "float32", None)], {"min_opset": 12}),
     "lstm_tagger": (LstmTagger, [("tokens", [2, 9], "int64", 50)]),
     "gru": (GruNet, [("x", [5, 2, 8], "float32", None)]),
-    "efficientnet_b0": (lambda: tv("efficientnet_b0"), img(3, 64)),
+    # 16 blocks of SiLU and sigmoid-gated squeeze-excitation: ONNX Runtime's and libtorch's
+    # float32 kernels drift apart by ~1.1e-5 here even with no kiln pass run (-O0), on outputs
+    # of magnitude ~2.5; judged at 2e-5 (still the WARN band, < 1e-4).
+    "efficientnet_b0": (lambda: tv("efficientnet_b0"), img(3, 64), {"atol": 2e-5}),
     "densenet121": (lambda: tv("densenet121"), img(3, 64)),
     "vgg11": (lambda: tv("vgg11"), img(3, 64)),
     "convnext_tiny": (lambda: tv("convnext_tiny"), img(3, 64)),
@@ -210,7 +214,7 @@ def flatten(out):
 
 def generate(name, out_dir):
     builder, spec = MODELS[name][:2]
-    min_opset = MODELS[name][2] if len(MODELS[name]) > 2 else 11
+    options = MODELS[name][2] if len(MODELS[name]) > 2 else {}
     gen = torch.Generator().manual_seed(zlib.crc32(name.encode()))
     torch.manual_seed(1)
     model = builder()
@@ -233,7 +237,8 @@ def generate(name, out_dir):
     names = ["output"] + [f"output_{i}" for i in range(1, len(outputs))]
     np.savez(os.path.join(out_dir, name + ".expected.npz"), **{n: o.numpy() for n, o in zip(names, outputs)})
     return {"name": name, "inputs": [{"name": n, "shape": s, "dtype": d} for n, s, d, _ in spec],
-            "outputs": names, "min_opset": min_opset}
+            "outputs": names, "min_opset": options.get("min_opset", 11),
+            "atol": options.get("atol", 1e-5)}
 
 
 def main():
