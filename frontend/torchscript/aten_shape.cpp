@@ -290,16 +290,19 @@ Status lowerSlice(LoweringContext& ctx, const Node& n) {
   return Status::ok();
 }
 
-// select(self, dim, index): a 0-D Gather drops the axis.
-Status lowerSelect(LoweringContext& ctx, const Node& n) {
-  auto x = ctx.tensor(n.input(0));
-  auto dim = ctx.constInt(n.input(1));
-  auto index = ctx.tensor(n.input(2));
-  if (!x) return x.takeStatus();
-  if (!dim) return dim.takeStatus();
-  if (!index) return index.takeStatus();
-  ctx.define(n.output(), ctx.emit("Gather", {*x, ctx.cast(*index, DType::Int64)}, {{"axis", *dim}}));
-  return Status::ok();
+/// select(self, dim, index) -> Gather (a 0-D index drops the axis);
+/// gather(self, dim, index, sparse_grad) -> GatherElements.
+AtenConverter gatherAlong(std::string op) {
+  return [op](LoweringContext& ctx, const Node& n) -> Status {
+    auto x = ctx.tensor(n.input(0));
+    auto dim = ctx.constInt(n.input(1));
+    auto index = ctx.tensor(n.input(2));
+    if (!x) return x.takeStatus();
+    if (!dim) return dim.takeStatus();
+    if (!index) return index.takeStatus();
+    ctx.define(n.output(), ctx.emit(op, {*x, ctx.cast(*index, DType::Int64)}, {{"axis", *dim}}));
+    return Status::ok();
+  };
 }
 
 // narrow(self, dim, start, length) = slice(self, dim, start, start + length)
@@ -335,18 +338,6 @@ Status lowerIndex(LoweringContext& ctx, const Node& n) {
   if (idx->dtype() == DType::Bool || idx->dtype() == DType::UInt8)
     return ctx.error("boolean mask indexing is data-dependent and not supported");
   ctx.define(n.output(), ctx.emit("Gather", {*x, ctx.cast(idx, DType::Int64)}, {{"axis", axis}}));
-  return Status::ok();
-}
-
-// gather(self, dim, index, sparse_grad)
-Status lowerGather(LoweringContext& ctx, const Node& n) {
-  auto x = ctx.tensor(n.input(0));
-  auto dim = ctx.constInt(n.input(1));
-  auto index = ctx.tensor(n.input(2));
-  if (!x) return x.takeStatus();
-  if (!dim) return dim.takeStatus();
-  if (!index) return index.takeStatus();
-  ctx.define(n.output(), ctx.emit("GatherElements", {*x, ctx.cast(*index, DType::Int64)}, {{"axis", *dim}}));
   return Status::ok();
 }
 
@@ -406,10 +397,10 @@ void registerShapeConverters(ConverterTable& t) {
                          "aten::chunk", "aten::unsafe_chunk", "aten::unbind"})
     t[op] = lowerSplit;
   t["aten::slice"] = lowerSlice;
-  t["aten::select"] = lowerSelect;
+  t["aten::select"] = gatherAlong("Gather");
   t["aten::narrow"] = lowerNarrow;
   t["aten::index"] = lowerIndex;
-  t["aten::gather"] = lowerGather;
+  t["aten::gather"] = gatherAlong("GatherElements");
   t["prim::ListUnpack"] = lowerUnpack;
   t["prim::TupleUnpack"] = lowerUnpack;
 }
