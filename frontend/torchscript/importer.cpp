@@ -1,9 +1,62 @@
+// The importer's boundary: libtorch errors (c10::Error and any std::exception) become one
+// diagnostic naming the file; nothing thrown leaves this function.
+
 #include "frontend/torchscript/importer.h"
 
-namespace kiln::torchscript {
+#include <filesystem>
 
-Expected<Model> importTorchScriptFile(const std::string& path, const ImportOptions&) {
-  return Diagnostic{.file = path, .message = "the TorchScript importer is not built yet"};
+#include "frontend/torchscript/graph_lowering.h"
+#include "frontend/torchscript/module_loading.h"
+#include "ir/shape_inference.h"
+
+namespace kiln::torchscript {
+namespace {
+
+/// Opset the imported model declares: emitting without --opset writes this version.
+constexpr int64_t kDefaultOpset = 17;
+
+bool hasControlFlow(const std::vector<UnsupportedUse>& uses) {
+  for (const auto& u : uses)
+    if (u.kind == "prim::If" || u.kind == "prim::Loop") return true;
+  return false;
+}
+
+Expected<Model> importPrepared(const std::string& path, const ImportOptions& options) {
+  auto prepared = loadTracedModule(path);
+  if (!prepared) return prepared.takeStatus();
+  auto inputs = matchInputSpecs(path, prepared->inputNames, options.inputs);
+  if (!inputs) return inputs.takeStatus();
+
+  std::vector<UnsupportedUse> unsupported = findUnsupportedNodes(*prepared->graph);
+  if (hasControlFlow(unsupported))
+    return Diagnostic{.file = path,
+                      .message = "the module has data-dependent control flow (prim::If / prim::Loop), as a scripted "
+                                 "module does; trace it instead: torch.jit.trace(model.eval(), example_inputs)"
+                                 ".save(\"model.pt\")"};
+  if (!unsupported.empty()) return Diagnostic{.file = path, .message = formatUnsupportedReport(unsupported)};
+
+  KILN_RETURN_IF_ERROR(checkRunsOnShapes(path, *prepared, *inputs));
+
+  Model model;
+  model.sourcePath = path;
+  model.producerName = "kiln";
+  model.graph->setName(std::filesystem::path(path).stem().string());
+  model.setOpsetVersion("", kDefaultOpset);
+  model.sourceOpset = kDefaultOpset;
+  KILN_RETURN_IF_ERROR(lowerGraph(*prepared->graph, *inputs, options.outputNames, path, *model.graph));
+  if (Status s = inferShapes(*model.graph); !s) return s.inFile(path);
+  return model;
+}
+
+}  // namespace
+
+Expected<Model> importTorchScriptFile(const std::string& path, const ImportOptions& options) {
+  try {
+    return importPrepared(path, options);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    return Diagnostic{.file = path, .message = "libtorch: " + what.substr(0, what.find('\n'))};
+  }
 }
 
 }  // namespace kiln::torchscript

@@ -16,6 +16,7 @@
 #include "tools/lib/dynamic_options.h"
 #include "tools/lib/compile_summary.h"
 #include "tools/lib/metadata_options.h"
+#include "tools/lib/input_shape_args.h"
 #include "tools/lib/model_loader.h"
 #include "tools/lib/model_writer.h"
 #include "tools/lib/validation_report.h"
@@ -30,6 +31,8 @@ struct CompileOptions {
   std::optional<int64_t> opset;
   std::vector<std::string> metadata;
   std::string metadataFile;
+  std::vector<std::string> inputShapes;  ///< `NAME=1x3x224x224[:dtype]`, for TorchScript inputs
+  std::string outputNames;               ///< `a,b`: graph output names of a TorchScript import
   bool force = false;
   bool validate = true;  ///< run source and output on the same random inputs and compare
   bool summary = false;  ///< write <output stem>.summary.json beside the output
@@ -114,7 +117,9 @@ std::optional<ValidationRun> validateCompiled(const std::string& input, const Mo
 /// Compiles `input` to `output` (empty: textual IR on standard output).
 ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metadata, const std::string& input,
                           const std::string& output) {
-  auto model = loadModel(input);
+  auto specs = parseInputShapes(o.inputShapes);
+  if (!specs) return failed(specs.status());
+  auto model = loadModel(input, {.inputs = specs.take(), .outputNames = parseOutputNames(o.outputNames)});
   if (!model) return failed(model.status());
   applyMetadata(*model, metadata);
   if (Status s = optimize(*model, o); !s) return failed(s.inFile(input));
@@ -211,7 +216,7 @@ CommandAction addCompileCommand(CLI::App& app) {
                  "Example: kiln compile model.onnx --emit ir        (print the IR)\n"
                  "         kiln compile model.onnx --opset 13 -o out.onnx");
   cmd->add_option("IN", opts->inputs,
-                  "Input model(s) (.onnx or .kir); several files or a quoted glob ('runs/*/best.onnx') compile\n"
+                  "Input model(s) (.onnx, .kir or a traced TorchScript .pt); several files or a quoted glob ('runs/*/best.onnx') compile\n"
                   "each one beside its source (or under -o DIR), continuing past failures");
   cmd->add_option("-o,--output", opts->output,
                   "Output file (default: beside the input; for --emit ir, llvm-ir, asm: standard output); a folder\n"
@@ -225,6 +230,9 @@ CommandAction addCompileCommand(CLI::App& app) {
   cmd->add_option("--metadata", opts->metadata, "Set a metadata_props entry KEY=VALUE (repeatable)");
   cmd->add_option("--metadata-file", opts->metadataFile,
                   "Set metadata_props from a JSON object of strings (--metadata entries override it)");
+  cmd->add_option("--input-shape", opts->inputShapes,
+                  "Shape of a TorchScript input, NAME=1x3x224x224[:dtype] (repeatable; dtype default float32)");
+  cmd->add_option("--output-names", opts->outputNames, "Output names for a TorchScript model, a,b (default output, output_1...)");
   cmd->add_flag("--force", opts->force, "Allow the output to overwrite the input file");
   cmd->add_flag("--validate,!--no-validate", opts->validate,
                 "Run the source and the output on the same random inputs and print the verdict (default on);\n"

@@ -8,7 +8,7 @@
 #include "backends/llvm/runtime.h"
 #include "backends/reference/interpreter.h"
 #include "tools/lib/command.h"
-#include "tools/lib/input_shapes.h"
+#include "tools/lib/input_shape_args.h"
 #include "tools/lib/model_loader.h"
 #include "tools/lib/npy.h"
 #include "tools/lib/run_inputs.h"

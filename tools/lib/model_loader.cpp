@@ -6,14 +6,18 @@
 
 #include "frontend/onnx/importer.h"
 #include "ir/parser.h"
+#include "tools/lib/torch_loader.h"
 
 namespace kiln::tools {
 
 ModelFormat formatFromPath(const std::string& path) {
-  return std::filesystem::path(path).extension() == ".kir" ? ModelFormat::TextIR : ModelFormat::Onnx;
+  auto ext = std::filesystem::path(path).extension();
+  if (ext == ".kir") return ModelFormat::TextIR;
+  if (ext == ".pt" || ext == ".pth") return ModelFormat::TorchScript;
+  return ModelFormat::Onnx;
 }
 
-Expected<Model> loadModel(const std::string& path) {
+Expected<Model> loadModel(const std::string& path, const torchscript::ImportOptions& torch) {
   std::error_code ec;
   auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status))
@@ -28,6 +32,13 @@ Expected<Model> loadModel(const std::string& path) {
     if (!in) return Diagnostic{.file = path, .message = "cannot read file"};
     auto model = parseModel(text.str(), path);
     if (model) model->sourcePath = path;
+    return model;
+  }
+  if (formatFromPath(path) == ModelFormat::TorchScript) {
+    auto api = loadTorchApi();
+    if (!api) return Status(api.takeStatus()).inFile(path);
+    auto model = (*api)->importFile(path, torch);
+    if (!model) return model.takeStatus().inFile(path);
     return model;
   }
   return onnx_frontend::importModelFile(path);

@@ -36,10 +36,7 @@ Expected<std::vector<Tensor>> inputsForReference(const Graph& reference, const G
 
 }  // namespace
 
-bool isTorchScriptPath(const std::string& path) {
-  auto ext = std::filesystem::path(path).extension();
-  return ext == ".pt" || ext == ".pth";
-}
+bool isTorchScriptPath(const std::string& path) { return formatFromPath(path) == ModelFormat::TorchScript; }
 
 Expected<std::vector<Tensor>> runTorchScript(const std::string& path, const std::vector<Tensor>& inputs, int threads) {
   auto api = loadTorchApi();

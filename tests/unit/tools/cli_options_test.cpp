@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "tools/lib/batch_inputs.h"
-#include "tools/lib/input_shapes.h"
+#include "tools/lib/input_shape_args.h"
 #include "tools/lib/metadata_options.h"
 
 namespace kiln::tools {
