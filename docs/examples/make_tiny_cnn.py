@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Builds docs/examples/tiny_cnn.onnx, the example model the README's demo runs kiln on.
+"""Builds docs/examples/tiny_cnn.onnx and tiny_cnn.pt (the same model traced with TorchScript),
+the example models the README's demo runs kiln on.
 
 A small image classifier (Conv/BatchNorm/ReLU/pool/Linear) with a dynamic batch axis and the
 metadata_props downstream runtimes read (input normalisation, class names). Random weights,
@@ -37,6 +38,7 @@ def main(out_path):
     torch.onnx.export(model, torch.randn(1, 3, 32, 32), out_path, opset_version=13,
                       input_names=["image"], output_names=["probabilities"],
                       dynamic_axes={"image": {0: "batch"}, "probabilities": {0: "batch"}})
+    torch.jit.trace(model, torch.randn(1, 3, 32, 32)).save(out_path[:-len(".onnx")] + ".pt")
     m = onnx.load(out_path)
     for key, value in [("model_name", "tiny_cnn"), ("mean", "0.485,0.456,0.406"),
                        ("std", "0.229,0.224,0.225"), ("classes", ",".join(f"class{i}" for i in range(10)))]:
