@@ -34,6 +34,26 @@ Expected<std::vector<Tensor>> inputsForReference(const Graph& reference, const G
                                std::to_string(candidate.numInputs()) + ", and their names differ"};
 }
 
+/// Symbol sizes read off a reference whose inputs are static where the candidate's are symbolic
+/// (a model made dynamic by kiln compile --dynamic): both run at the reference's own sizes.
+/// Sizes the user bound explicitly win.
+std::map<std::string, int64_t> dimsFromReference(const Graph& reference, const Graph& candidate,
+                                                 std::map<std::string, int64_t> dims) {
+  for (Value* in : candidate.inputs()) {
+    const Value* namesake = nullptr;
+    for (Value* r : reference.inputs())
+      if (r->name() == in->name()) namesake = r;
+    if (!namesake || !in->type().isTensor() || !namesake->type().isTensor()) continue;
+    const Shape& shape = in->type().shape();
+    const Shape& fixed = namesake->type().shape();
+    if (!shape.isRanked() || !fixed.isRanked() || shape.rank() != fixed.rank()) continue;
+    for (size_t axis = 0; axis < shape.rank(); ++axis)
+      if (auto symbol = shape[axis].asSymbol(); symbol && fixed[axis].isStatic())
+        dims.emplace(std::string(*symbol), fixed[axis].value());
+  }
+  return dims;
+}
+
 }  // namespace
 
 bool isTorchScriptPath(const std::string& path) { return formatFromPath(path) == ModelFormat::TorchScript; }
@@ -48,7 +68,14 @@ Expected<ValidationRun> validateAgainst(const std::string& referencePath, const 
                                         const std::string& candidatePath, const ValidationSetup& setup) {
   ValidationRun run;
   const Graph& g = *candidate.graph;
-  auto inputs = bindInputs(candidate, {.files = setup.inputFiles, .dims = setup.dims, .seed = setup.seed});
+  Expected<Model> reference = Status::error("not loaded");
+  std::map<std::string, int64_t> dims = setup.dims;
+  if (!isTorchScriptPath(referencePath)) {
+    reference = loadModel(referencePath);
+    if (!reference) return reference.takeStatus();
+    dims = dimsFromReference(*reference->graph, g, std::move(dims));
+  }
+  auto inputs = bindInputs(candidate, {.files = setup.inputFiles, .dims = dims, .seed = setup.seed});
   if (!inputs) return inputs.takeStatus().inFile(candidatePath);
   for (size_t i = 0; i < g.numInputs(); ++i) {
     // NAME=FILE.npy names its input; an .npz may hold any of them, so it counts for all.
@@ -68,8 +95,6 @@ Expected<ValidationRun> validateAgainst(const std::string& referencePath, const 
     referenceOutputs = runTorchScript(referencePath, *inputs);
   } else {
     run.referenceRunner = "kiln reference interpreter";
-    auto reference = loadModel(referencePath);
-    if (!reference) return reference.takeStatus();
     auto ordered = inputsForReference(*reference->graph, g, *inputs, referencePath);
     if (!ordered) return ordered.takeStatus();
     referenceOutputs = reference::runModel(*reference, *ordered);
