@@ -33,6 +33,10 @@ ATOL = 1e-5
 # magnitude (x (1 + max |output|)): crossing an op's introduction (LayerNormalization at 17)
 # swaps a fused kernel for its decomposition, which rounds differently by a few ulps.
 CORPUS_ATOL = 1e-6
+# AveragePool-19 (dilations) runs another ONNX Runtime kernel than AveragePool-11 with another
+# summation order; densenet121's transition pools move its logits by 2.24e-6 at opset 19 and up,
+# while kiln writes node for node the same graph at 18 (exact) and 19.
+CORPUS_ATOL_BY_MODEL = {"densenet121": 5e-6}
 CHECKER_MAX_OPSET = 17  # Debian's onnx 1.12 checker knows opsets up to 17
 ORT_MIN_OPSET = 7  # ONNX Runtime has no kernels for older default-domain opsets
 
@@ -309,7 +313,8 @@ def run_corpus(kiln, corpus, targets, filt):
                     print(f"FAIL {label}: ONNX Runtime: {ex}")
                     failed += 1
                     continue
-                worst, bad = compare(expected, got, list(expected), CORPUS_ATOL * (1 + magnitude(expected)))
+                atol = CORPUS_ATOL_BY_MODEL.get(e.get("name"), CORPUS_ATOL)
+                worst, bad = compare(expected, got, list(expected), atol * (1 + magnitude(expected)))
                 print(("FAIL " if bad else "ok   ") + label + (": " + "; ".join(bad) if bad else f": max abs diff {worst:.3g}"))
                 passed, failed = passed + (not bad), failed + bool(bad)
     print(f"{passed} passed, {failed} failed")
