@@ -2,8 +2,9 @@
 // calls a packed GEMM driver emitted into the same module (one driver per configuration,
 // shared by every node that needs it). Each kernel call allocates its own workspace (malloc),
 // so the thread pool's slices run independently: MatMul and Gemm split over batch x row
-// chunks, Conv over images. Conv runs im2col (emitted here) straight into the packed-B
-// layout, so its GEMM is compiled with prepackedB and the conv bias as a per-row bias.
+// chunks, Conv over images x output-channel chunks (im2col once per image per slice). Conv
+// runs im2col (emitted here) straight into the packed-B layout, so its GEMM is compiled with
+// prepackedB and the conv bias as a per-row bias.
 
 #include <algorithm>
 
@@ -225,7 +226,8 @@ std::unique_ptr<KernelLaunch> emitGemm(CodegenContext& cg, const Node& node, con
 
 // ---- Conv --------------------------------------------------------------------------------
 
-/// kernelDims: C, H, W, Cout, KH, KW, SH, SW, DH, DW, padTop, padLeft, OH, OW (iteration = image).
+/// kernelDims: C, H, W, Cout, KH, KW, SH, SW, DH, DW, padTop, padLeft, OH, OW, chunks, rowsPerChunk
+/// (iteration = image * chunks + chunk of output channels).
 class ConvLaunch final : public KernelLaunch {
  public:
   explicit ConvLaunch(const Node& node) : node_(node) {}
@@ -234,14 +236,15 @@ class ConvLaunch final : public KernelLaunch {
     if (dx.size() != 4 || dw.size() != 4 || dw[1] != dx[1]) return false;
     if (in.size() > 2 && !in[2].empty() && (in[2].size() != 1 || in[2][0] != dw[0])) return false;
     const std::vector<int64_t> kernel = {dw[2], dw[3]};
+    const int64_t rows = rowChunk(dw[0]), chunks = std::max<int64_t>(1, (dw[0] + rows - 1) / rows);
     auto g = reference::resolveWindow(node_, std::span<const int64_t>(dx).subspan(2), kernel, false);
     if (!g || g->output[0] <= 0 || g->output[1] <= 0) return false;
     launch.outputDims = {{dx[0], dw[0], g->output[0], g->output[1]}};
     launch.kernelDims = {dx[1], dx[2], dx[3], dw[0], dw[2], dw[3], g->strides[0], g->strides[1],
                          g->dilations[0], g->dilations[1], g->padBegin[0], g->padBegin[1], g->output[0],
-                         g->output[1]};
-    launch.iterations = dx[0];
-    launch.workPerIteration = dw[0] * dx[1] * dw[2] * dw[3] * g->output[0] * g->output[1];
+                         g->output[1], chunks, rows};
+    launch.iterations = dx[0] * chunks;
+    launch.workPerIteration = std::min(rows, dw[0]) * dx[1] * dw[2] * dw[3] * g->output[0] * g->output[1];
     return true;
   }
 
@@ -268,10 +271,11 @@ std::unique_ptr<KernelLaunch> emitConv(CodegenContext& cg, const Node& node, con
   const int64_t nr = tiling().nr;
 
   auto& b = cg.builder();
-  KernelBody k = cg.beginKernel(name, node.numInputs() + 1, 14);
+  KernelBody k = cg.beginKernel(name, node.numInputs() + 1, 16);
   const auto& d = k.dims;
   llvm::Value *C = d[0], *H = d[1], *W = d[2], *cout = d[3], *KH = d[4], *KW = d[5], *SH = d[6], *SW = d[7];
   llvm::Value *DH = d[8], *DW = d[9], *PT = d[10], *PL = d[11], *OH = d[12], *OW = d[13];
+  llvm::Value *chunks = d[14], *rows = d[15];
   llvm::Value* x = k.buffers[0];
   llvm::Value* weights = k.buffers[1];
   llvm::Value* bias = biasValue ? k.buffers[2] : llvm::ConstantPointerNull::get(b.getPtrTy());
@@ -295,7 +299,15 @@ std::unique_ptr<KernelLaunch> emitConv(CodegenContext& cg, const Node& node, con
     return b.CreateNSWAdd(b.CreateNSWMul(panel, b.CreateNSWMul(depth, cg.i64(nr))),
                           b.CreateNSWAdd(b.CreateNSWMul(row, cg.i64(nr)), lane));
   };
-  cg.forLoop(k.begin, k.end, [&](llvm::Value* image) {
+  cg.forLoop(k.begin, k.end, [&](llvm::Value* i) {
+    llvm::Value* image = b.CreateSDiv(i, chunks);
+    llvm::Value* chunk = b.CreateSRem(i, chunks);
+    // im2col once per image in this slice: at its first iteration and at each new image.
+    llvm::Function* fn = b.GetInsertBlock()->getParent();
+    auto* fill = llvm::BasicBlock::Create(cg.context(), "im2col", fn);
+    auto* ready = llvm::BasicBlock::Create(cg.context(), "columns.ready", fn);
+    b.CreateCondBr(b.CreateOr(b.CreateICmpEQ(i, k.begin), b.CreateICmpEQ(chunk, cg.i64(0))), fill, ready);
+    b.SetInsertPoint(fill);
     llvm::Value* in = floatAt(cg, x, b.CreateNSWMul(image, b.CreateNSWMul(C, b.CreateNSWMul(H, W))));
     cg.forLoop(cg.i64(0), depth, [&](llvm::Value* row) {
       llvm::Value* channel = b.CreateSDiv(row, taps);
@@ -320,9 +332,13 @@ std::unique_ptr<KernelLaunch> emitConv(CodegenContext& cg, const Node& node, con
         cg.storeElement(zero, columns, packedIndex(row, p), DType::Float32);
       }, "tail");
     }, "row");
+    b.CreateBr(ready);
+    b.SetInsertPoint(ready);
+    llvm::Value* r0 = b.CreateNSWMul(chunk, rows);
+    llvm::Value* r1 = b.CreateNSWAdd(r0, rows);
+    r1 = b.CreateSelect(b.CreateICmpSLT(r1, cout), r1, cout);
     llvm::Value* result = floatAt(cg, out, b.CreateNSWMul(image, b.CreateNSWMul(cout, pixels)));
-    callDriver(cg, driver, cout, pixels, depth, weights, depth, columns, pixels, result, one, zero, bias, cg.i64(0),
-               cout, ws);
+    callDriver(cg, driver, cout, pixels, depth, weights, depth, columns, pixels, result, one, zero, bias, r0, r1, ws);
   }, "image");
   freeFloats(cg, ws);
   cg.finishKernel();
