@@ -71,11 +71,4 @@ std::unique_ptr<KernelLaunch> emitFusedElementwise(CodegenContext& cg, const Nod
   return expr ? emitExpr(cg, node, name, *expr, whyNot) : nullptr;
 }
 
-std::unique_ptr<KernelLaunch> emitGemmFamily(CodegenContext&, const Node&, const std::string&, std::string* whyNot) {
-  // The packed GEMM microkernel generator (backends/llvm/gemm, emitGemmKernel) plugs in here;
-  // until it does, these ops run on the reference kernels (Eigen).
-  *whyNot = "GEMM code generation not wired in yet";
-  return nullptr;
-}
-
 }  // namespace kiln::llvmjit

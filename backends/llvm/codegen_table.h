@@ -30,7 +30,7 @@ std::unique_ptr<KernelLaunch> emitSlice(CodegenContext&, const Node&, const std:
 std::unique_ptr<KernelLaunch> emitPool(CodegenContext&, const Node&, const std::string&, std::string*);
 /// Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat.
 std::unique_ptr<KernelLaunch> emitDataMovement(CodegenContext&, const Node&, const std::string&, std::string*);
-/// MatMul, Gemm, Conv: the seam where the packed GEMM generator (backends/llvm/gemm) plugs in.
+/// MatMul, Gemm, Conv through the packed GEMM generator of backends/llvm/gemm (emit_gemm.cpp).
 std::unique_ptr<KernelLaunch> emitGemmFamily(CodegenContext&, const Node&, const std::string&, std::string*);
 
 }  // namespace kiln::llvmjit

@@ -234,12 +234,13 @@ TEST(JitDataMovement, SliceClampsAndSteps) {
 }
 
 TEST(JitRuntime, FallbacksAreListed) {
-  auto m = oneOp("MatMul", {Type::tensor(DType::Float32, Shape({3, 4})), Type::tensor(DType::Float32, Shape({4, 5}))});
+  // A matrix-vector MatMul (rank-1 operand) has no generated code.
+  auto m = oneOp("MatMul", {Type::tensor(DType::Float32, Shape({3, 4})), Type::tensor(DType::Float32, Shape({4}))});
   auto jit = JitRuntime::compile(m->model);
   ASSERT_TRUE(jit);
   ASSERT_EQ((*jit)->stats().fallbacks.size(), 1u);
   EXPECT_EQ((*jit)->stats().fallbacks[0].op, "MatMul");
-  EXPECT_EQ(expectSame(m->model, {randomTensor(DType::Float32, {3, 4}, 26), randomTensor(DType::Float32, {4, 5}, 27)}), 0u);
+  EXPECT_EQ(expectSame(m->model, {randomTensor(DType::Float32, {3, 4}, 26), randomTensor(DType::Float32, {4}, 27)}), 0u);
 }
 
 TEST(JitRuntime, BadInputIsAnError) {
@@ -249,6 +250,95 @@ TEST(JitRuntime, BadInputIsAnError) {
   auto r = (*jit)->run({randomTensor(DType::Float32, {3, 5}, 28)});
   ASSERT_FALSE(r);
   EXPECT_NE(r.status().str().find("x0"), std::string::npos) << r.status().str();
+}
+
+
+// ---- MatMul, Gemm, Conv through the emitted GEMM ----------------------------------------
+
+Type f32(const std::vector<int64_t>& dims) { return Type::tensor(DType::Float32, Shape(staticDims(dims))); }
+
+TEST(JitGemm, MatMulShapesAndBatchBroadcast) {
+  const std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> cases = {
+      {{1, 1}, {1, 1}},         {{1, 7}, {7, 33}},        {{5, 3}, {3, 1}},       {{13, 17}, {17, 19}},
+      {{150, 70}, {70, 40}},    {{2, 3, 7, 5}, {2, 3, 5, 9}}, {{4, 7, 6}, {6, 11}}, {{7, 6}, {3, 6, 10}},
+      {{1, 5, 4}, {3, 4, 2}},   {{6, 0}, {0, 5}}};
+  uint32_t seed = 100;
+  for (const auto& [a, b] : cases) {
+    auto m = oneOp("MatMul", {f32(a), f32(b)});
+    EXPECT_EQ(expectSame(m->model, {randomTensor(DType::Float32, a, seed), randomTensor(DType::Float32, b, seed + 1)}), 1u)
+        << testing::dimsText(a) << " x " << testing::dimsText(b);
+    seed += 2;
+  }
+  // A tall product split over several row chunks, on 3 threads.
+  auto tall = oneOp("MatMul", {f32({2, 300, 20}), f32({20, 17})});
+  EXPECT_EQ(expectSame(tall->model, {randomTensor(DType::Float32, {2, 300, 20}, 90), randomTensor(DType::Float32, {20, 17}, 91)}, 3), 1u);
+}
+
+TEST(JitGemm, GemmTransposesAlphaBetaBias) {
+  const std::vector<std::vector<int64_t>> biases = {{}, {9}, {1, 9}, {7, 1}, {7, 9}, {1}};
+  uint32_t seed = 200;
+  for (int transA = 0; transA < 2; ++transA)
+    for (int transB = 0; transB < 2; ++transB)
+      for (const auto& c : biases) {
+        const std::vector<int64_t> a = transA ? std::vector<int64_t>{13, 7} : std::vector<int64_t>{7, 13};
+        const std::vector<int64_t> b = transB ? std::vector<int64_t>{9, 13} : std::vector<int64_t>{13, 9};
+        std::vector<Type> types = {f32(a), f32(b)};
+        std::vector<Tensor> inputs = {randomTensor(DType::Float32, a, seed), randomTensor(DType::Float32, b, seed + 1)};
+        if (!c.empty()) {
+          types.push_back(f32(c));
+          inputs.push_back(randomTensor(DType::Float32, c, seed + 2));
+        }
+        auto m = oneOp("Gemm", types);
+        m->node->setAttr("transA", int64_t{transA});
+        m->node->setAttr("transB", int64_t{transB});
+        m->node->setAttr("alpha", 0.5f);
+        m->node->setAttr("beta", c.empty() ? 1.f : -2.f);
+        EXPECT_EQ(expectSame(m->model, inputs), 1u) << transA << transB << " C " << testing::dimsText(c);
+        seed += 3;
+      }
+  // A batch-1 head (one row), as in classifiers.
+  auto head = oneOp("Gemm", {f32({1, 40}), f32({10, 40}), f32({10})});
+  head->node->setAttr("transB", int64_t{1});
+  EXPECT_EQ(expectSame(head->model, {randomTensor(DType::Float32, {1, 40}, 250), randomTensor(DType::Float32, {10, 40}, 251),
+                                     randomTensor(DType::Float32, {10}, 252)}),
+            1u);
+}
+
+TEST(JitGemm, ConvStridesPadsDilations) {
+  struct Case {
+    std::vector<int64_t> x, w, strides, pads, dilations;
+    bool bias;
+    int threads = 1;
+  };
+  const std::vector<Case> cases = {
+      {{1, 1, 1, 1}, {1, 1, 1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, false},
+      {{2, 3, 9, 11}, {5, 3, 3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, true},
+      {{1, 4, 10, 7}, {17, 4, 3, 2}, {2, 3}, {0, 1, 2, 0}, {1, 1}, true},
+      {{1, 2, 12, 12}, {3, 2, 3, 3}, {1, 2}, {2, 2, 2, 2}, {2, 3}, false},
+      {{3, 8, 5, 5}, {16, 8, 1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, true},
+      {{1, 3, 7, 7}, {1, 3, 7, 7}, {1, 1}, {0, 0, 0, 0}, {1, 1}, true},
+      // Output channels in several chunks: one image over 2 threads, two images on one.
+      {{1, 3, 8, 7}, {150, 3, 3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, true, 2},
+      {{2, 5, 6, 5}, {140, 5, 3, 1}, {2, 1}, {1, 0, 0, 0}, {1, 1}, true, 1}};
+  uint32_t seed = 300;
+  for (const Case& c : cases) {
+    std::vector<Type> types = {f32(c.x), f32(c.w)};
+    std::vector<Tensor> inputs = {randomTensor(DType::Float32, c.x, seed), randomTensor(DType::Float32, c.w, seed + 1)};
+    if (c.bias) {
+      types.push_back(f32({c.w[0]}));
+      inputs.push_back(randomTensor(DType::Float32, {c.w[0]}, seed + 2));
+    }
+    auto m = oneOp("Conv", types);
+    m->node->setAttr("strides", c.strides);
+    m->node->setAttr("pads", c.pads);
+    m->node->setAttr("dilations", c.dilations);
+    EXPECT_EQ(expectSame(m->model, inputs, c.x[0] > 1 && c.w[0] <= 64 ? 2 : c.threads), 1u) << "x " << testing::dimsText(c.x) << " w " << testing::dimsText(c.w);
+    seed += 3;
+  }
+  // Depthwise stays on the reference kernel.
+  auto dw = oneOp("Conv", {f32({1, 4, 6, 6}), f32({4, 1, 3, 3})});
+  dw->node->setAttr("group", int64_t{4});
+  EXPECT_EQ(expectSame(dw->model, {randomTensor(DType::Float32, {1, 4, 6, 6}, 400), randomTensor(DType::Float32, {4, 1, 3, 3}, 401)}), 0u);
 }
 
 }  // namespace
