@@ -1,4 +1,5 @@
 #include "backends/llvm/codegen_context.h"
+#include "backends/llvm/gemm/gemm_ir_util.h"
 
 #include <llvm/IR/Verifier.h>
 
@@ -77,22 +78,7 @@ void CodegenContext::finishKernel() { builder_.CreateRetVoid(); }
 
 void CodegenContext::forLoop(llvm::Value* begin, llvm::Value* end, const std::function<void(llvm::Value*)>& body,
                              const std::string& name) {
-  llvm::Function* fn = builder_.GetInsertBlock()->getParent();
-  llvm::BasicBlock* pre = builder_.GetInsertBlock();
-  auto* header = llvm::BasicBlock::Create(context_, name + ".header", fn);
-  auto* loop = llvm::BasicBlock::Create(context_, name + ".body", fn);
-  auto* exit = llvm::BasicBlock::Create(context_, name + ".exit", fn);
-  builder_.CreateBr(header);
-  builder_.SetInsertPoint(header);
-  llvm::PHINode* i = builder_.CreatePHI(builder_.getInt64Ty(), 2, name);
-  i->addIncoming(begin, pre);
-  builder_.CreateCondBr(builder_.CreateICmpSLT(i, end), loop, exit);
-  builder_.SetInsertPoint(loop);
-  body(i);
-  llvm::Value* next = builder_.CreateNSWAdd(i, i64(1), name + ".next");
-  i->addIncoming(next, builder_.GetInsertBlock());
-  builder_.CreateBr(header);
-  builder_.SetInsertPoint(exit);
+  llvmgemm::detail::emitFor(builder_, begin, end, i64(1), name, body);  // the loop the GEMM emitter uses too
 }
 
 llvm::Value* CodegenContext::reduceLoop(llvm::Value* begin, llvm::Value* end, llvm::Value* init,
