@@ -195,8 +195,10 @@ bool hasKilnExpansion(const Node& node) {
 Status expandKilnNode(Node* node, opset::NameGen& names) {
   opset::Builder b(names, node);
   DType dtype = opset::knownDType(node->input(0));
-  if (!isFloat(dtype)) return Status::nodeError(node->name(), node->qualifiedOp(), "element type is not a known float type");
   const std::string& op = node->opType();
+  // A FusedElementwise body keeps its own types (a group may start at a boolean Where).
+  if (!isFloat(dtype) && op != "FusedElementwise")
+    return Status::nodeError(node->name(), node->qualifiedOp(), "element type is not a known float type");
   Expected<Value*> y = Status::error("no expansion");
   if (op == "FusedConv") y = expandFusedConv(b, node, dtype);
   else if (op == "Attention") y = expandAttention(b, node, dtype);

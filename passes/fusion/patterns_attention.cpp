@@ -165,6 +165,7 @@ FusionPattern multiHeadAttention() {
     Value* y = mha->output(0);
     const Node* merge = m.node("merge");
     if (y->shape() == merge->output(0)->shape()) return y;
+    if (!merge->name().empty()) mha->setName(merge->name() + "_heads");
     // torch flattens the merged heads straight to [S*B, E] for the output projection.
     return createBefore(m, rw, "", "Reshape", {y, merge->input(1)})->output(0);
   };
