@@ -9,6 +9,7 @@
 #include <set>
 
 #include "backends/onnx/onnx_checker.h"
+#include "backends/onnx/ort_contrib.h"
 #include "backends/onnx/opset_adapt.h"
 #include "backends/onnx/proto_graph.h"
 #include "backends/onnx/proto_tensor.h"
@@ -155,6 +156,11 @@ Expected<Prepared> prepare(const Model& model, const EmitOptions& options) {
   // The caller's model is const and may be emitted again at another opset: adapt a copy.
   // Tensors are shared by the copy, so weights are not duplicated.
   Prepared p{cloneModel(model), target};
+  // For ONNX Runtime, fused ops it has a contrib kernel for become that kernel first.
+  if (options.runtime == TargetRuntime::OnnxRuntime) {
+    auto lowered = lowerToOnnxRuntimeContribOps(p.model);
+    if (!lowered) return lowered.takeStatus().inFile(model.sourcePath);
+  }
   // kiln-domain fused ops are written as the standard ops they stand for; adaptation then
   // expresses those at the target opset.
   KILN_RETURN_IF_ERROR(expandKilnOps(p.model).inFile(model.sourcePath));

@@ -42,6 +42,7 @@ struct CompileOptions {
   PassManagerOptions passOptions;
   DynamicOptions dynamic;  ///< --dynamic, --dynamic-batch, --strict-dynamic
   bool dumpOnnx = false;  ///< --dump-onnx: ONNX snapshots in the dump folder
+  std::string targetRuntime = "any";  ///< --target-runtime: any | onnxruntime (com.microsoft ops)
 };
 
 /// Default output beside the input: `net.onnx` -> `net.kiln.onnx`, `net.kir` -> `net.onnx`.
@@ -140,7 +141,8 @@ ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metada
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
     if (Status s = checkNotOverwritingInput(input, output, o.force); !s) return failed(s);
-    WriteOptions w{.format = o.emit == "ir" ? ModelFormat::TextIR : ModelFormat::Onnx, .opset = o.opset, .force = o.force};
+    WriteOptions w{.format = o.emit == "ir" ? ModelFormat::TextIR : ModelFormat::Onnx, .opset = o.opset, .force = o.force,
+                   .onnxRuntime = o.targetRuntime == "onnxruntime"};
     if (Status s = writeModel(*model, output, w); !s) return failed(s.inFile(input));
   }
 
@@ -227,6 +229,11 @@ CommandAction addCompileCommand(CLI::App& app) {
       ->default_str("onnx");
   cmd->add_option("--opset", opts->opset, "ONNX default-domain opset to emit (7 to 21; default: the input's)")
       ->check(CLI::Range(7, 21));
+  cmd->add_option("--target-runtime", opts->targetRuntime,
+                  "Runtime the ONNX output is for: any (standard ops only) or onnxruntime (fused ops as ONNX Runtime's\n"
+                  "com.microsoft contrib ops where exact; see docs/fusion.md)")
+      ->check(CLI::IsMember({"any", "onnxruntime"}))
+      ->default_str("any");
   cmd->add_option("--metadata", opts->metadata, "Set a metadata_props entry KEY=VALUE (repeatable)");
   cmd->add_option("--metadata-file", opts->metadataFile,
                   "Set metadata_props from a JSON object of strings (--metadata entries override it)");
