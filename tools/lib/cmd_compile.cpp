@@ -35,6 +35,7 @@ struct CompileOptions {
   std::string outputNames;               ///< `a,b`: graph output names of a TorchScript import
   bool force = false;
   bool validate = true;  ///< run source and output on the same random inputs and compare
+  std::string candidateBackend;  ///< --candidate-backend for the validation: reference, jit, or auto
   bool summary = false;  ///< write <output stem>.summary.json beside the output
   int optLevel = 2;
   std::string passes;  ///< explicit pipeline text; overrides optLevel
@@ -95,7 +96,7 @@ ModelOutcome failed(const Status& s) {
 /// run (an op the reference interpreter lacks, inputs it cannot generate) is a warning, not a
 /// failed compile: the output is fine as far as kiln knows.
 std::optional<ValidationRun> validateCompiled(const std::string& input, const Model& compiled,
-                                              const std::string& output, std::string& note) {
+                                              const std::string& output, CandidateBackend backend, std::string& note) {
   Expected<Model> reloaded = Status::error("not loaded");
   const Model* candidate = &compiled;
   if (!output.empty()) {  // judge the file as written: emitter and opset adapters included
@@ -106,7 +107,8 @@ std::optional<ValidationRun> validateCompiled(const std::string& input, const Mo
     }
     candidate = &*reloaded;
   }
-  auto run = validateAgainst(input, *candidate, output.empty() ? input : output, ValidationSetup{});
+  auto run = validateAgainst(input, *candidate, output.empty() ? input : output,
+                             ValidationSetup{.candidateBackend = backend});
   if (!run) {
     note = run.status().str();
     return std::nullopt;
@@ -148,7 +150,9 @@ ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metada
   std::optional<ValidationRun> validation;
   std::string note;
   if (o.validate) {
-    validation = validateCompiled(input, *model, output, note);
+    auto backend = parseCandidateBackend(o.candidateBackend);
+    if (!backend) return failed(backend.status());
+    validation = validateCompiled(input, *model, output, *backend, note);
     if (validation) {
       std::fputs(formatValidationVerdict(*validation).c_str(), stderr);
       if (validation->result.verdict == Verdict::Fail)
@@ -237,6 +241,10 @@ CommandAction addCompileCommand(CLI::App& app) {
   cmd->add_flag("--validate,!--no-validate", opts->validate,
                 "Run the source and the output on the same random inputs and print the verdict (default on);\n"
                 "a FAIL exits 1 and keeps the output file");
+  cmd->add_option("--candidate-backend", opts->candidateBackend,
+                  "Where --validate runs the output: jit or reference (default: the JIT where it compiles the\n"
+                  "model for this host, else kiln's reference interpreter)")
+      ->check(CLI::IsMember({"reference", "jit"}));
   cmd->add_flag("--summary", opts->summary,
                 "Write a conversion summary (source, target, opset, passes, validation) to <output stem>.summary.json");
 
