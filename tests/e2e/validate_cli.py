@@ -225,7 +225,7 @@ def check_candidate_backend(kiln, work, summary):
     summary.check("validate mlp.pt perturbed.onnx --candidate-backend jit -> FAIL, metrics match torch vs ORT", problems)
 
     out_path = os.path.join(work, "mlp.jit.onnx")
-    for flag, runner in (([], "kiln JIT"), (["--candidate-backend", "reference"], "kiln reference interpreter")):
+    for flag, runner in (([], "kiln reference interpreter"), (["--candidate-backend", "jit"], "kiln JIT")):
         code, _, err = run([kiln, "compile", f"{work}/mlp.pt", "--input-shape", "x=2x16", "-o", out_path, *flag,
                             "--summary"])
         problems = [] if code == 0 and "validation: PASS" in err else [f"exit {code}: {err.strip()}"]

@@ -142,6 +142,7 @@ Expected<ValidationRun> validateAgainst(const std::string& referencePath, const 
   }
   if (!referenceOutputs) return referenceOutputs.takeStatus().inFile(referencePath);
   run.referenceSeconds = secondsSince(start);
+  reference = Status::error("released");  // its weights are not needed while the candidate runs
 
   auto candidateOutputs = runCandidate(candidate, *inputs, setup.candidateBackend, run);
   if (!candidateOutputs) return candidateOutputs.takeStatus().inFile(candidatePath);
