@@ -20,6 +20,7 @@ const ConverterTable& atenConverters() {
     registerReduceConverters(t);
     registerRnnConverters(t);
     registerAttentionConverters(t);
+    registerControlFlowConverters(t);
     return t;
   }();
   return table;

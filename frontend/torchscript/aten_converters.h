@@ -25,6 +25,7 @@ void registerCreationConverters(ConverterTable& table);
 void registerReduceConverters(ConverterTable& table);
 void registerRnnConverters(ConverterTable& table);
 void registerAttentionConverters(ConverterTable& table);
+void registerControlFlowConverters(ConverterTable& table);
 
 /// Every converter (built once).
 const ConverterTable& atenConverters();

@@ -14,7 +14,18 @@ bool isLazy(const torch::jit::Node* n) {
   return k == c10::prim::Constant || k == c10::prim::ListConstruct || k == c10::prim::TupleConstruct;
 }
 
-bool isControlFlow(const torch::jit::Node* n) { return n->kind() == c10::prim::If || n->kind() == c10::prim::Loop; }
+/// Appends the unsupported nodes of `block` to `out`, recursing into the branches of the
+/// control flow kiln maps (prim::If).
+void collectUnsupported(const torch::jit::Block* block, std::vector<UnsupportedUse>& out) {
+  for (const torch::jit::Node* n : block->nodes()) {
+    if (isLazy(n)) continue;
+    if (!findConverter(n->kind().toQualString())) {
+      out.push_back({n->kind().toQualString(), sourceLocation(n)});
+      continue;
+    }
+    for (const torch::jit::Block* b : n->blocks()) collectUnsupported(b, out);
+  }
+}
 
 /// Appends the tensors `tv` stands for (tuples and lists flattened) to `out`.
 Status flattenOutput(LoweringContext& ctx, const torch::jit::Value* tv, std::vector<Value*>& out) {
@@ -51,12 +62,19 @@ std::string sourceLocation(const torch::jit::Node* node) {
 
 std::vector<UnsupportedUse> findUnsupportedNodes(const torch::jit::Graph& graph) {
   std::vector<UnsupportedUse> out;
-  for (const torch::jit::Node* n : graph.nodes()) {
-    if (isLazy(n)) continue;
-    if (isControlFlow(n) || !findConverter(n->kind().toQualString()))
-      out.push_back({n->kind().toQualString(), sourceLocation(n)});
-  }
+  collectUnsupported(graph.block(), out);
   return out;
+}
+
+Status lowerBlock(LoweringContext& ctx, const torch::jit::Block& block) {
+  for (const torch::jit::Node* n : block.nodes()) {
+    if (isLazy(n)) continue;
+    ctx.setCurrent(n, sourceLocation(n));
+    const AtenConverter* convert = findConverter(n->kind().toQualString());
+    if (!convert) return ctx.error("no lowering for this op");
+    KILN_RETURN_IF_ERROR((*convert)(ctx, *n));
+  }
+  return Status::ok();
 }
 
 Status lowerGraph(const torch::jit::Graph& graph, const std::vector<InputSpec>& inputs,
@@ -67,13 +85,7 @@ Status lowerGraph(const torch::jit::Graph& graph, const std::vector<InputSpec>& 
     Value* v = out.addInput(s.name, Type::tensor(s.dtype, Shape(std::vector<Dim>(s.dims.begin(), s.dims.end()))));
     ctx.define(graph.inputs()[i + 1], v);
   }
-  for (const torch::jit::Node* n : graph.nodes()) {
-    if (isLazy(n)) continue;
-    ctx.setCurrent(n, sourceLocation(n));
-    const AtenConverter* convert = findConverter(n->kind().toQualString());
-    if (!convert) return ctx.error("no lowering for this op");
-    KILN_RETURN_IF_ERROR((*convert)(ctx, *n));
-  }
+  KILN_RETURN_IF_ERROR(lowerBlock(ctx, *graph.block()));
   ctx.setCurrent(nullptr, "");
 
   std::vector<Value*> results;

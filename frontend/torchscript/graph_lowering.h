@@ -15,8 +15,12 @@ namespace kiln::torchscript {
 /// `file.py:42` for where the trace recorded `node`, or empty.
 std::string sourceLocation(const torch::jit::Node* node);
 
-/// Every node of `graph` no converter handles, in graph order (control flow included).
+/// Every node of `graph` no converter handles, in graph order (inside prim::If branches too).
 std::vector<UnsupportedUse> findUnsupportedNodes(const torch::jit::Graph& graph);
+
+class LoweringContext;
+/// Lowers the nodes of `block` in order into the context's current graph.
+Status lowerBlock(LoweringContext& ctx, const torch::jit::Block& block);
 
 /// Lowers `graph` (input 0 is the module itself) into `out`. `inputs` has one spec per
 /// forward() argument, in order.

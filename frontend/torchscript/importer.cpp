@@ -15,9 +15,9 @@ namespace {
 /// Opset the imported model declares: emitting without --opset writes this version.
 constexpr int64_t kDefaultOpset = 17;
 
-bool hasControlFlow(const std::vector<UnsupportedUse>& uses) {
+bool hasLoop(const std::vector<UnsupportedUse>& uses) {
   for (const auto& u : uses)
-    if (u.kind == "prim::If" || u.kind == "prim::Loop") return true;
+    if (u.kind == "prim::Loop") return true;
   return false;
 }
 
@@ -28,11 +28,11 @@ Expected<Model> importPrepared(const std::string& path, const ImportOptions& opt
   if (!inputs) return inputs.takeStatus();
 
   std::vector<UnsupportedUse> unsupported = findUnsupportedNodes(*prepared->graph);
-  if (hasControlFlow(unsupported))
+  if (hasLoop(unsupported))
     return Diagnostic{.file = path,
-                      .message = "the module has data-dependent control flow (prim::If / prim::Loop), as a scripted "
-                                 "module does; trace it instead: torch.jit.trace(model.eval(), example_inputs)"
-                                 ".save(\"model.pt\")"};
+                      .message = "the module has a loop whose trip count is not a constant (prim::Loop), as a scripted "
+                                 "module may; kiln maps `if` and unrolls `for` over a constant range only: trace it "
+                                 "instead: torch.jit.trace(model.eval(), example_inputs).save(\"model.pt\")"};
   if (!unsupported.empty()) return Diagnostic{.file = path, .message = formatUnsupportedReport(unsupported)};
 
   KILN_RETURN_IF_ERROR(checkRunsOnShapes(path, *prepared, *inputs));

@@ -14,7 +14,7 @@ void LoweringContext::setCurrent(const torch::jit::Node* node, std::string locat
 
 Node* LoweringContext::emitNode(const std::string& op, std::vector<Value*> inputs,
                                 std::vector<std::pair<std::string, Attribute>> attrs, size_t numOutputs) {
-  Node* n = graph_.createNode("", op, std::move(inputs));
+  Node* n = graph_->createNode("", op, std::move(inputs));
   std::string base = current_ ? std::string(current_->kind().toUnqualString()) : op;
   n->setName(base + "_" + std::to_string(nodeCount_++));
   n->location() = Location{file_, location_, {}};
@@ -29,7 +29,7 @@ Node* LoweringContext::emitNode(const std::string& op, std::vector<Value*> input
 
 Value* LoweringContext::constant(Tensor t) {
   Type type = Type::tensor(t.dtype(), Shape(std::vector<Dim>(t.dims().begin(), t.dims().end())));
-  Node* n = graph_.createNode("", "Constant", {});
+  Node* n = graph_->createNode("", "Constant", {});
   n->setName("const_" + std::to_string(nodeCount_++));
   n->location() = Location{file_, location_, {}};
   n->setSchema(OpRegistry::builtin().lookup("", "Constant"));

@@ -21,9 +21,28 @@ enum class PromotionRole { Tensor, ZeroDim, Number };
 
 class LoweringContext {
  public:
-  LoweringContext(Graph& graph, std::string file) : graph_(graph), file_(std::move(file)) {}
+  LoweringContext(Graph& graph, std::string file) : graph_(&graph), file_(std::move(file)) {}
 
-  Graph& graph() { return graph_; }
+  Graph& graph() { return *graph_; }
+
+  /// What a branch subgraph changes: the graph new nodes go to and the value map (values
+  /// defined inside a branch, constants materialized there included, are not visible after it).
+  struct Scope {
+    Graph* graph;
+    std::unordered_map<const torch::jit::Value*, Value*> values;
+    std::unordered_map<const torch::jit::Value*, std::vector<Value*>> lists;
+  };
+  /// Emits into `g` from now on; returns the scope to hand back to leaveGraph.
+  Scope enterGraph(Graph& g) {
+    Scope saved{graph_, values_, lists_};
+    graph_ = &g;
+    return saved;
+  }
+  void leaveGraph(Scope saved) {
+    graph_ = saved.graph;
+    values_ = std::move(saved.values);
+    lists_ = std::move(saved.lists);
+  }
   const std::string& file() const { return file_; }
 
   /// The aten node being lowered: new IR nodes take its source location.
@@ -94,7 +113,7 @@ class LoweringContext {
  private:
   Value* materializeConstant(const torch::jit::Value* tv, const c10::IValue& iv);
 
-  Graph& graph_;
+  Graph* graph_;
   std::string file_;
   ShapeInferenceSession session_;
   std::unordered_map<const torch::jit::Value*, Value*> values_;

@@ -4,6 +4,7 @@
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/loop_unrolling.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/lower_tuples.h>
 #include <torch/csrc/jit/passes/remove_dropout.h>
@@ -95,6 +96,8 @@ Expected<PreparedModule> loadTracedModule(const std::string& path) {
   torch::jit::RemoveTensorMutation(p.graph);
   torch::jit::LowerAllTuples(p.graph);
   torch::jit::ConstantPropagation(p.graph);
+  // A scripted `for` over a constant range: unrolled (the index becomes a constant per copy).
+  if (torch::jit::UnrollConstantLoops(p.graph)) torch::jit::ConstantPropagation(p.graph);
   torch::jit::EliminateDeadCode(p.graph);
   for (size_t i = 1; i < p.graph->inputs().size(); ++i) p.inputNames.push_back(baseName(p.graph->inputs()[i]->debugName()));
   return p;

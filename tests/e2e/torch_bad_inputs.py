@@ -2,7 +2,7 @@
 """Bad TorchScript inputs to `kiln compile` each get one line on stderr naming the file and what
 is wrong, exit status 2, and no output file: a file that is not TorchScript, a state_dict
 checkpoint (new and legacy torch.save formats), a missing or wrong-rank --input-shape, a
-scripted module with data-dependent control flow, unsupported aten ops (all listed with counts
+scripted loop whose trip count is not a constant, unsupported aten ops (all listed with counts
 and trace locations).
 
     tests/e2e/torch_bad_inputs.py KILN MODELS_DIR WORK_DIR
@@ -16,11 +16,13 @@ import torch.nn as nn
 from harness import Summary, run
 
 
-class Branchy(nn.Module):
+class SizeLoop(nn.Module):
+    """A loop whose trip count is a size: kiln maps `if` and unrolls constant ranges only."""
+
     def forward(self, x):
-        if x.sum() > 0:
-            return x * 2
-        return x - 1
+        for _ in range(x.size(0)):
+            x = x * 2
+        return x
 
 
 class Unsupported(nn.Module):
@@ -37,7 +39,7 @@ def make_files(work):
     mlp = nn.Sequential(nn.Linear(4, 3))
     torch.save(mlp.state_dict(), path("state_dict.pt"))
     torch.save(mlp.state_dict(), path("legacy_state_dict.pt"), _use_new_zipfile_serialization=False)
-    torch.jit.script(Branchy()).save(path("scripted_if.pt"))
+    torch.jit.script(SizeLoop()).save(path("scripted_loop.pt"))
     torch.jit.trace(Unsupported(), torch.randn(3, 4)).save(path("unsupported.pt"))
 
 
@@ -55,7 +57,7 @@ def main(kiln, models, work):
         ("wrong rank", mlp, ["--input-shape", "x=4x32x1"], ["x=4x32x1", "wrong rank"]),
         ("unknown input name", mlp, ["--input-shape", "y=4x32"], ["'y'", "forward() takes: x"]),
         ("bad --input-shape", mlp, ["--input-shape", "x=4xq"], ["'q' is not a size"]),
-        ("control flow", w("scripted_if.pt"), ["--input-shape", "x=3x4"], ["control flow", "trace it"]),
+        ("loop over a size", w("scripted_loop.pt"), ["--input-shape", "x=3x4"], ["prim::Loop", "trace it"]),
         ("unsupported ops", w("unsupported.pt"), ["--input-shape", "x=3x4"],
          ["2 unsupported ops", "aten::cumsum x2", "aten::flip x1", "torch_bad_inputs.py:"]),
     ]

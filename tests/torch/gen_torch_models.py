@@ -185,6 +185,31 @@ class FusedAttention(nn.Module):
         return z, w, w2
 
 
+class ScriptedBranches(nn.Module):
+    """Scripted, not traced: `if` on tensor predicates (one taken, one not, on any input in
+    [-1, 1]), one on the input's sign, and a `for` over a constant range."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.fc2 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        if x.sum() > 0:
+            y = self.fc(x)
+        else:
+            y = x * 2.0
+        if x.abs().max() > 100.0:
+            y = y - 1.0
+        else:
+            y = torch.tanh(y) + 0.5
+        if x.size(0) > 1:
+            y = y * 3.0
+        for i in range(3):
+            y = torch.relu(self.fc2(y)) + float(i)
+        return y
+
+
 def tv(name, **kw):
     import torchvision.models as m
     return getattr(m, name)(weights=None, **kw)
@@ -212,6 +237,7 @@ MODELS = {
                                 {"no_grad": True}),
     "mha_fused": (FusedAttention, [("x", [2, 10, 32], "float32", None), ("mask", [2, 10], "bool", None)],
                   {"no_grad": True}),
+    "scripted_branches": (ScriptedBranches, [("x", [2, 8], "float32", None)], {"script": True}),
     "einsum": (Einsum, [("x", [2, 5, 16], "float32", None), ("y", [2, 5, 16], "float32", None)], {"min_opset": 12}),
     "lstm_tagger": (LstmTagger, [("tokens", [2, 9], "int64", 50)]),
     "gru": (GruNet, [("x", [5, 2, 8], "float32", None)]),
@@ -271,7 +297,8 @@ def generate(name, out_dir):
     # Traced as users do: in grad mode (the unfused path), or under no_grad where the manifest
     # says so (torch's fused transformer fast paths).
     with torch.set_grad_enabled(not options.get("no_grad", False)):
-        traced = torch.jit.trace(model, tuple(inputs), check_trace=False)
+        traced = torch.jit.script(model) if options.get("script") else torch.jit.trace(model, tuple(inputs),
+                                                                                          check_trace=False)
     with torch.no_grad():
         outputs = flatten(traced(*inputs))
     for o in outputs:

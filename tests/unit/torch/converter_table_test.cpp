@@ -23,8 +23,15 @@ TEST(ConverterTable, CoversTheDocumentedAtenList) {
         "aten::erf", "aten::mean", "aten::sum", "aten::amax", "aten::var", "aten::std", "aten::to", "aten::type_as",
         "aten::zeros", "aten::ones", "aten::full", "aten::arange", "aten::zeros_like", "aten::ones_like",
         "aten::full_like", "aten::upsample_nearest2d", "aten::upsample_bilinear2d", "aten::pad", "aten::einsum",
-        "aten::lstm", "aten::gru", "prim::NumToTensor", "aten::Int", "aten::floor_divide"})
+        "aten::lstm", "aten::gru", "prim::NumToTensor", "aten::Int", "aten::floor_divide",
+        "aten::_transformer_encoder_layer_fwd", "aten::_native_multi_head_attention", "aten::_nested_tensor_from_mask",
+        "aten::to_padded_tensor", "prim::If", "aten::Bool"})
     EXPECT_NE(findConverter(op), nullptr) << op;
+}
+
+TEST(ConverterTable, LoopsAreNotConverted) {
+  // Constant-range loops are unrolled before lowering; any prim::Loop left is refused.
+  EXPECT_EQ(findConverter("prim::Loop"), nullptr);
 }
 
 TEST(ConverterTable, InPlaceVariantsUseTheFunctionalConverter) {
