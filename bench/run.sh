@@ -7,19 +7,22 @@
 # generated section of docs/benchmarks.md. See docs/benchmarks.md.
 #
 #   bench/run.sh [--quick] [--models a,b] [--threads 1,2] [--runs N] [--warmup N] [--rounds R]
-#                [--out DIR] [--work DIR] [--build DIR] [--no-build]
+#                [--spin-wait] [--out DIR] [--work DIR] [--build DIR] [--no-build]
 #
 # --quick    smoke run: the MLP only (unless --models), 5 runs after 1 warm-up, no roofline
 # --rounds R split each figure's timed runs into R rounds that alternate the columns (default 2)
+# --spin-wait let ONNX Runtime's and libtorch's idle threads spin-wait (their defaults; off by
+#            default because on a shared machine spinning threads steal the working thread's core)
 # --out DIR  write latest.json, table.md and ratios.png to DIR instead of bench/results; then
 #            docs/benchmarks.md is left alone (its table.md is the section it would get)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build"
+extra_args=()
 out="" work="" models="" threads="1,2" runs="" warmup="" rounds="" quick=0 do_build=1
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
@@ -32,6 +35,7 @@ while (($#)); do
     --work) work="$2"; shift ;;
     --build) build="$2"; shift ;;
     --no-build) do_build=0 ;;
+    --spin-wait) extra_args+=(--spin-wait) ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -71,4 +75,4 @@ fi
 quick_args=()
 ((quick)) && quick_args=(--quick)
 exec /usr/bin/python3 "$root/bench/suite.py" --build "$build" --work "$work" --out "$out" \
-  --models "$models" --threads "$threads" --runs "$runs" --warmup "$warmup" --rounds "$rounds" "${quick_args[@]}" "${doc_args[@]}"
+  --models "$models" --threads "$threads" --runs "$runs" --warmup "$warmup" --rounds "$rounds" "${quick_args[@]}" "${extra_args[@]}" "${doc_args[@]}"

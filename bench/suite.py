@@ -92,16 +92,22 @@ def time_kiln_jit(kiln, model, inputs, threads, iters, warmup, cache):
             "generated_kernels": out.get("generated_kernels")}
 
 
-def time_ort(model, inputs, threads, iters, warmup):
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+def peer_env(spin_wait):
+    """OpenMP (libtorch) waits passively unless --spin-wait: on a shared machine spinning idle
+    threads only take cycles from the thread doing the work. kiln's pool always sleeps."""
+    return dict(os.environ) if spin_wait else dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+
+
+def time_ort(model, inputs, threads, iters, warmup, spin_wait):
     out = json.loads(run(["node", os.path.join(BENCH, "ort_infer_time.js"), model, inputs, "--threads", str(threads),
-                          "--opt", "all", "--warmup", str(warmup), "--iters", str(iters)], env=env))
+                          "--opt", "all", "--warmup", str(warmup), "--iters", str(iters),
+                          "--spin", "1" if spin_wait else "0"], env=peer_env(spin_wait)))
     return {"times_ms": out["times_ms"]}
 
 
-def time_torch(model, inputs, threads, iters, warmup):
+def time_torch(model, inputs, threads, iters, warmup, spin_wait):
     out = json.loads(run([PY, os.path.join(BENCH, "torch_time.py"), model, inputs, "--threads", str(threads),
-                          "--warmup", str(warmup), "--iters", str(iters)]))
+                          "--warmup", str(warmup), "--iters", str(iters)], env=peer_env(spin_wait)))
     return {"times_ms": out["times_ms"]}
 
 
@@ -203,9 +209,9 @@ def measure_pair(name, threads, a, kiln, files, work, aot_na):
     timers = {
         "kiln_jit": lambda n: time_kiln_jit(kiln, src, inputs, threads, n, a.warmup, cache),
         "kiln_aot": lambda n: time_kiln_aot(kiln, src, inputs, threads, n, a.warmup, work, name),
-        "ort_kiln_o2": lambda n: time_ort(kiln_o2, inputs, threads, n, a.warmup),
-        "ort": lambda n: time_ort(src, inputs, threads, n, a.warmup),
-        "libtorch": lambda n: time_torch(pt, inputs, threads, n, a.warmup),
+        "ort_kiln_o2": lambda n: time_ort(kiln_o2, inputs, threads, n, a.warmup, a.spin_wait),
+        "ort": lambda n: time_ort(src, inputs, threads, n, a.warmup, a.spin_wait),
+        "libtorch": lambda n: time_torch(pt, inputs, threads, n, a.warmup, a.spin_wait),
     }
     na = {"kiln_aot": aot_na} if aot_na else {}
     if not os.path.exists(kiln_o2):
@@ -268,6 +274,8 @@ def main():
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5, help="untimed runs before each round's timed runs")
     ap.add_argument("--rounds", type=int, default=2, help="the timed runs of a figure are split into this many rounds")
+    ap.add_argument("--spin-wait", action="store_true",
+                    help="let ONNX Runtime's and libtorch's idle threads spin (their defaults)")
     ap.add_argument("--quick", action="store_true", help="smoke run: no roofline, a shorter bandwidth probe")
     a = ap.parse_args()
     a.threads = [int(t) for t in a.threads.split(",") if t]
@@ -297,6 +305,7 @@ def main():
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "kiln_commit": git_commit(),
         "settings": {"runs": a.runs, "warmup": a.warmup, "rounds": a.rounds, "threads": a.threads, "quick": a.quick,
+                     "peers_spin_wait": a.spin_wait,
                      "statistic": "median of the timed runs; p90; spread = min..max and q1..q3",
                      "ratio": "median / ONNX Runtime's median on the original model, same thread count"},
         "peers": {"onnxruntime": ort_version(), "torch": meta["torch"], "torchvision": meta["torchvision"],

@@ -142,7 +142,12 @@ def markdown(doc):
         "Peers: ONNX Runtime " + doc["peers"]["onnxruntime"] + " (onnxruntime-node, CPU provider, all graph "
         "optimizations, intra-op threads = the column's thread count, inter-op 1, sequential); libtorch "
         + doc["peers"]["torch"] + " through Python (`torch.jit.load` + `torch.jit.freeze`, "
-        "`torch.set_num_threads`). Models exported at opset " + str(doc["peers"]["onnx_opset"]) + ".",
+        "`torch.set_num_threads`). Models exported at opset " + str(doc["peers"]["onnx_opset"]) + ". " +
+        ("Peers' idle threads spin-wait (their defaults)." if s.get("peers_spin_wait") else
+         "Idle worker threads do not spin-wait anywhere: ORT with `session.intra_op.allow_spinning = 0`, "
+         "libtorch with `OMP_WAIT_POLICY=PASSIVE`, kiln's pool sleeps on a condition variable (on a shared "
+         "machine a spinning thread takes the core the working thread needs; `--spin-wait` measures the "
+         "peers' defaults)."),
         "",
         "### Latency",
         "",
