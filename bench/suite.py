@@ -277,7 +277,11 @@ def main():
     ap.add_argument("--spin-wait", action="store_true",
                     help="let ONNX Runtime's and libtorch's idle threads spin (their defaults)")
     ap.add_argument("--quick", action="store_true", help="smoke run: no roofline, a shorter bandwidth probe")
+    ap.add_argument("--report-only", action="store_true",
+                    help="measure nothing: rewrite table.md, ratios.png and --doc from OUT/latest.json")
     a = ap.parse_args()
+    if a.report_only:
+        return write_report(json.load(open(os.path.join(a.out, "latest.json"))), a)
     a.threads = [int(t) for t in a.threads.split(",") if t]
     names = [m for m in a.models.split(",") if m]
     unknown = [m for m in names if m not in ALL_MODELS]
@@ -319,6 +323,13 @@ def main():
         json.dump(doc, f, indent=1)
         f.write("\n")
     os.replace(os.path.join(a.out, "latest.json.tmp"), os.path.join(a.out, "latest.json"))
+    write_report(doc, a)
+    log(f"done in {doc['duration_s']:.0f} s: {os.path.join(a.out, 'latest.json')}")
+    return 0
+
+
+def write_report(doc, a):
+    """table.md, ratios.png (when gnuplot is installed) and the --doc section from one results object."""
     table = suite_report.markdown(doc)
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(table)
@@ -329,7 +340,6 @@ def main():
     if a.doc:
         suite_report.replace_section(a.doc, table)
         log(f"updated {a.doc}")
-    log(f"done in {doc['duration_s']:.0f} s: {os.path.join(a.out, 'latest.json')}")
     return 0
 
 

@@ -192,17 +192,23 @@ def replace_section(path, section):
 
 def chart(doc, png, work):
     """Clustered bars of each column's ratio against ORT, per model and thread count, log scale."""
+    rows = [(f"{name} {t}t", row) for name, e in doc["models"].items() for t, row in e["latency"].items()]
+    columns = [c for c in RATIO_COLUMNS if any("ratio_vs_ort" in row[c] for _, row in rows)]  # all-n/a: left out
+    absent = [TITLES[c] for c in RATIO_COLUMNS if c not in columns]
+    title = "Latency relative to ONNX Runtime on the original model (median; below 1 = faster than ORT)"
+    if absent:
+        title += "; n/a: " + ", ".join(absent)
     data = os.path.join(work, "ratios.dat")
+    os.makedirs(work, exist_ok=True)
     with open(data, "w") as f:
-        f.write("label " + " ".join(f'"{TITLES[c]}"' for c in RATIO_COLUMNS) + "\n")
-        for name, e in doc["models"].items():
-            for t, row in e["latency"].items():
-                vals = [f"{row[c]['ratio_vs_ort']:.4f}" if "ratio_vs_ort" in row[c] else "NaN" for c in RATIO_COLUMNS]
-                f.write(f'"{name} {t}t" ' + " ".join(vals) + "\n")
+        f.write("label " + " ".join(f'"{TITLES[c]}"' for c in columns) + "\n")
+        for label, row in rows:
+            vals = [f"{row[c]['ratio_vs_ort']:.4f}" if "ratio_vs_ort" in row[c] else "NaN" for c in columns]
+            f.write(f'"{label}" ' + " ".join(vals) + "\n")
     script = f"""
-set terminal pngcairo size 1400,620 font ",10"
+set terminal pngcairo noenhanced size 1400,620 font ",10"
 set output "{png}"
-set title "Latency relative to ONNX Runtime on the original model (median; below 1 = faster than ORT)"
+set title "{title}"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -215,6 +221,6 @@ set xtics rotate by -40 scale 0
 set key top left
 set datafile missing "NaN"
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
-plot for [i=2:{len(RATIO_COLUMNS) + 1}] "{data}" using i:xtic(1) title columnheader(i)
+plot for [i=2:{len(columns) + 1}] "{data}" using i:xtic(1) title columnheader(i)
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True, capture_output=True)
