@@ -22,7 +22,7 @@ build="$root/build"
 extra_args=()
 out="" work="" models="" threads="1,2" runs="" warmup="" rounds="" quick=0 do_build=1
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;

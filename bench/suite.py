@@ -286,7 +286,8 @@ def main():
     names = [m for m in a.models.split(",") if m]
     unknown = [m for m in names if m not in ALL_MODELS]
     if unknown:
-        sys.exit(f"bench: unknown model(s) {', '.join(unknown)}; known: {', '.join(ALL_MODELS)}")
+        print(f"bench: unknown model(s) {', '.join(unknown)}; known: {', '.join(ALL_MODELS)}", file=sys.stderr)
+        return 2
     kiln = os.path.join(a.build, "kiln")
     models_dir = os.path.join(a.work, "models")
     os.makedirs(a.out, exist_ok=True)

@@ -77,6 +77,10 @@ def main():
         return 1
     doc = json.load(open(os.path.join(out, "latest.json")))
     problems = check(doc, open(os.path.join(out, "table.md")).read(), runs)
+    if shutil.which("gnuplot"):
+        png = os.path.join(out, "ratios.png")
+        if not os.path.exists(png) or open(png, "rb").read(8) != b"\x89PNG\r\n\x1a\n":
+            problems.append("gnuplot is installed but ratios.png is missing or not a PNG")
     if digest(DOC) != before:
         problems.append("docs/benchmarks.md changed although --out was given")
     for prob in problems:
