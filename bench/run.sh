@@ -53,7 +53,7 @@ if ((quick)); then
   : "${models:=mlp}" "${runs:=5}" "${warmup:=1}" "${rounds:=1}"
 else
   : "${models:=resnet18,resnet50,mobilenet_v3_small,efficientnet_b0,bert_seq32,bert_seq128,bert_seq512,lstm,mlp}"
-  : "${runs:=30}" "${warmup:=5}" "${rounds:=2}"
+  : "${runs:=30}" "${warmup:=3}" "${rounds:=2}"
 fi
 : "${work:=$build/bench-work}"
 
