@@ -7,7 +7,10 @@
  * minimum is the better estimate of the model's own cost; both are reported.
  *
  *   node bench/ort_infer_time.js MODEL.onnx INPUTS.npz [--threads N] [--opt all|disabled]
- *                                [--warmup W] [--iters K]
+ *                                [--warmup W] [--iters K] [--spin 0|1]
+ *
+ * --spin 0 stops idle intra-op threads from spin-waiting (session.intra_op.allow_spinning = 0);
+ * the default (1) is ONNX Runtime's own.
  */
 const fs = require('fs');
 const path = require('path');
@@ -20,21 +23,23 @@ function die(msg) {
 
 async function main() {
   const args = process.argv.slice(2);
-  const opts = { threads: 1, opt: 'all', warmup: 5, iters: 30, pos: [] };
+  const opts = { threads: 1, opt: 'all', warmup: 5, iters: 30, spin: '1', pos: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--threads') opts.threads = Number(args[++i]);
     else if (a === '--opt') opts.opt = args[++i];
     else if (a === '--warmup') opts.warmup = Number(args[++i]);
     else if (a === '--iters') opts.iters = Number(args[++i]);
+    else if (a === '--spin') opts.spin = args[++i];
     else if (a.startsWith('--')) die(`unknown option ${a}`);
     else opts.pos.push(a);
   }
-  if (opts.pos.length !== 2 || !['all', 'disabled'].includes(opts.opt)) die('usage: MODEL INPUTS.npz [--threads N] [--opt all|disabled] [--warmup W] [--iters K]');
+  if (opts.pos.length !== 2 || !['all', 'disabled'].includes(opts.opt) || !['0', '1'].includes(opts.spin)) die('usage: MODEL INPUTS.npz [--threads N] [--opt all|disabled] [--warmup W] [--iters K] [--spin 0|1]');
   const ort = require(path.join(__dirname, '..', 'tests', 'oracle', 'node_modules', 'onnxruntime-node'));
   const session = await ort.InferenceSession.create(opts.pos[0], {
     executionProviders: ['cpu'], graphOptimizationLevel: opts.opt, intraOpNumThreads: opts.threads,
     interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: opts.spin } } },
   });
   const feeds = {};
   for (const [name, arr] of readNpz(fs.readFileSync(opts.pos[1]), opts.pos[1])) feeds[name] = new ort.Tensor(arr.dtype, arr.data, arr.dims);

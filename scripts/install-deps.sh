@@ -19,6 +19,8 @@ packages=(
   libeigen3-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev libxxhash-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # bench/run.sh's chart of the ratios against peers (bench only)
+  gnuplot-nox
   # test model generation only
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
 )

@@ -11,6 +11,7 @@
 
 #include "backends/llvm/memory_plan.h"
 #include "backends/llvm/runtime_impl.h"
+#include "backends/llvm/work_estimate.h"
 
 namespace kiln::llvmjit {
 namespace {
@@ -49,6 +50,19 @@ int64_t elementCount(const std::vector<int64_t>& dims) {
   int64_t n = 1;
   for (int64_t d : dims) n *= d;
   return n;
+}
+
+/// The FLOP and byte estimate of a step from the operands it has just seen.
+WorkEstimate stepWork(const Step& step, const std::vector<const RuntimeValue*>& slots) {
+  const auto shapes = [&](const std::vector<int>& ids) {
+    std::vector<OperandShape> out;
+    for (int id : ids) {
+      const Tensor* t = id >= 0 ? tensorOf(slots[id]) : nullptr;
+      out.push_back(t ? OperandShape{t->dims(), dtypeSize(t->dtype())} : OperandShape{});
+    }
+    return out;
+  };
+  return estimateWork(*step.node, shapes(step.inputs), shapes(step.outputs));
 }
 
 bool sameDims(const std::vector<Tensor>& inputs, const std::vector<std::vector<int64_t>>& dims) {
@@ -225,6 +239,11 @@ Status JitRuntime::Impl::execute(const std::vector<Tensor>& given, std::vector<T
       for (int id : step.outputs)
         if (id >= 0)
           if (const Tensor* t = tensorOf(slots[id])) p.valueDims[id] = t->dims();
+    if (options.profile && !planned) {  // shapes are fixed per plan: estimate once, outside later timings
+      const WorkEstimate work = stepWork(step, slots);
+      profile[si].flops = work.flops;
+      profile[si].bytes = work.bytes;
+    }
     for (int id : step.freeAfter) {
       if (!planned || !p.arenaValue[id]) owned[id] = RuntimeValue{};
       slots[id] = nullptr;

@@ -44,6 +44,8 @@ struct StepProfile {
   double seconds = 0;
   int64_t calls = 0;
   int64_t elements = 0;  ///< output elements of the latest call
+  double flops = 0;      ///< estimated FLOPs of one call (work_estimate.h), from the recorded shapes
+  double bytes = 0;      ///< estimated bytes one call reads and writes, likewise
 };
 
 class JitRuntime {

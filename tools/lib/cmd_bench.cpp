@@ -51,12 +51,14 @@ void printProfile(const std::vector<llvmjit::StepProfile>& steps) {
   std::vector<const llvmjit::StepProfile*> order;
   for (const auto& s : steps) order.push_back(&s);
   std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->seconds > b->seconds; });
-  std::printf("\n%-32s %-22s %-9s %12s %8s %14s\n", "node", "op", "code", "us/run", "share", "Melem/s");
+  std::printf("\n%-32s %-22s %-9s %12s %8s %14s %10s %10s\n", "node", "op", "code", "us/run", "share", "Melem/s",
+              "GFLOP/s", "GB/s");
   for (const auto* s : order) {
     const double perRun = s->calls ? s->seconds / static_cast<double>(s->calls) : 0;
-    std::printf("%-32.32s %-22.22s %-9s %12.1f %7.1f%% %14.1f\n", s->node.c_str(), s->op.c_str(),
+    std::printf("%-32.32s %-22.22s %-9s %12.1f %7.1f%% %14.1f %10.2f %10.2f\n", s->node.c_str(), s->op.c_str(),
                 s->generated ? "jit" : "FALLBACK", perRun * 1e6, total > 0 ? 100 * s->seconds / total : 0,
-                perRun > 0 ? static_cast<double>(s->elements) / perRun / 1e6 : 0);
+                perRun > 0 ? static_cast<double>(s->elements) / perRun / 1e6 : 0, perRun > 0 ? s->flops / perRun / 1e9 : 0,
+                perRun > 0 ? s->bytes / perRun / 1e9 : 0);
   }
 }
 
@@ -64,10 +66,13 @@ nlohmann::json profileJson(const std::vector<llvmjit::StepProfile>& steps) {
   double total = 0;
   for (const auto& s : steps) total += s.seconds;
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& s : steps)
-    out.push_back({{"node", s.node}, {"op", s.op}, {"generated", s.generated},
-                   {"us_per_run", s.calls ? s.seconds / static_cast<double>(s.calls) * 1e6 : 0},
-                   {"share", total > 0 ? s.seconds / total : 0}});
+  for (const auto& s : steps) {
+    const double perRun = s.calls ? s.seconds / static_cast<double>(s.calls) : 0;
+    out.push_back({{"node", s.node}, {"op", s.op}, {"generated", s.generated}, {"us_per_run", perRun * 1e6},
+                   {"share", total > 0 ? s.seconds / total : 0}, {"flops", s.flops}, {"bytes", s.bytes},
+                   {"gflops_per_s", perRun > 0 ? s.flops / perRun / 1e9 : 0},
+                   {"gbytes_per_s", perRun > 0 ? s.bytes / perRun / 1e9 : 0}});
+  }
   return out;
 }
 
@@ -121,12 +126,17 @@ CommandAction addBenchCommand(CLI::App& app) {
       if (Status s = runOnce(); !s) return reportError(s.inFile(opts->model));
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
+    const std::vector<double> inOrder = times;
     std::sort(times.begin(), times.end());
     const double median = percentile(times, 0.5), p90 = percentile(times, 0.9), p99 = percentile(times, 0.99);
     if (opts->json) {
       nlohmann::json out = {{"model", opts->model}, {"backend", opts->backend}, {"threads", opts->threads},
                             {"iters", opts->iters}, {"median_ms", median * 1e3}, {"p90_ms", p90 * 1e3},
-                            {"p99_ms", p99 * 1e3}, {"runs_per_s", median > 0 ? 1 / median : 0}};
+                            {"p99_ms", p99 * 1e3}, {"min_ms", times.front() * 1e3}, {"max_ms", times.back() * 1e3},
+                            {"q1_ms", percentile(times, 0.25) * 1e3}, {"q3_ms", percentile(times, 0.75) * 1e3},
+                            {"runs_per_s", median > 0 ? 1 / median : 0}};
+      out["times_ms"] = nlohmann::json::array();
+      for (double t : inOrder) out["times_ms"].push_back(t * 1e3);
       if (jit) {
         const auto& s = jit->stats();
         out["generated_kernels"] = s.generatedKernels;
