@@ -6,7 +6,6 @@
 
 #include <vector>
 
-#include "ir/op_registry.h"
 #include "ir/opset_rewrite.h"
 #include "ir/shape_inference.h"
 

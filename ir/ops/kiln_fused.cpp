@@ -18,26 +18,12 @@ Status inferFusedConv(InferenceContext& ctx) {
   return conv->inferShapes(ctx);
 }
 
-/// Attention: Q [..., Sq, D], K [..., Sk, D], V [..., Sk, Dv] -> [..., Sq, Dv].
+/// Attention: Q [..., Sq, D], K [..., Sk, D], V [..., Sk, Dv] -> [..., Sq, Dv]. The same rule
+/// serves MultiHeadAttention (Q's shape with V's last dim, heads merged into the last axis).
 Status inferAttention(InferenceContext& ctx) {
   Shape q = shapeOf(ctx.inputType(0)), v = shapeOf(ctx.inputType(2));
   DType dtype = inputDtype(ctx, 0);
   if (!q.isRanked() || !v.isRanked() || q.rank() < 2 || v.rank() < 2) {
-    ctx.setOutputType(0, Type::tensor(dtype));
-    return Status::ok();
-  }
-  std::vector<Dim> dims(q.dims().begin(), q.dims().end());
-  dims.back() = v.dims().back();
-  ctx.setOutputType(0, Type::tensor(dtype, Shape(std::move(dims))));
-  return Status::ok();
-}
-
-/// MultiHeadAttention: Q [B, S, H*Dq] (SBH: [S, B, H*Dq]), V [B, L, H*Dv] -> Q's shape with V's
-/// last dim.
-Status inferMultiHeadAttention(InferenceContext& ctx) {
-  Shape q = shapeOf(ctx.inputType(0)), v = shapeOf(ctx.inputType(2));
-  DType dtype = inputDtype(ctx, 0);
-  if (!q.isRanked() || !v.isRanked() || q.rank() != 3 || v.rank() != 3) {
     ctx.setOutputType(0, Type::tensor(dtype));
     return Status::ok();
   }
@@ -77,7 +63,7 @@ void registerKilnFusedOps(OpRegistry& r) {
          .minInputs = 3, .maxInputs = 4,
          .attributes = {attrRequired("num_heads", AttrKind::Int), attrString("layout", "BSH"), attrFloat("scale", 1.0f),
                         attrFloat("masked_value", -INFINITY)},
-         .inferShapes = inferMultiHeadAttention,
+         .inferShapes = inferAttention,
          .traits = OpTrait::Pure});
   r.add({.domain = "kiln", .name = "RMSNorm", .sinceVersion = 1,
          .summary = "X / sqrt(mean(X^2 over axes axis..rank-1) + epsilon) * Scale.",
