@@ -21,6 +21,9 @@ struct EngineOptions {
   int optLevel = 3;
   /// Folder holding compiled objects keyed by a hash of the module; empty: no cache.
   std::string cacheDir;
+  /// CPU to generate code for: empty or `host` (its name and full feature set), or an LLVM CPU
+  /// name such as `x86-64-v3` (its features only), for objects written ahead of time.
+  std::string cpu;
 };
 
 class JitEngine {
@@ -47,6 +50,8 @@ class JitEngine {
   void optimize(llvm::Module& module) const;
   /// The module's assembly for this target (for --emit asm); optimizes first.
   Expected<std::string> emitAssembly(llvm::Module& module) const;
+  /// A position-independent ELF object of the module for this target; optimizes first.
+  Expected<std::string> emitObject(llvm::Module& module) const;
 
  private:
   struct Impl;
