@@ -132,6 +132,47 @@ def check_library(summary, lib, inputs, expected, label, full=True):
     summary.check(f"{label}: bad use gives an error code and a message", problems)
 
 
+TWO_LIBRARIES = r"""
+import ctypes, sys
+import numpy as np
+class Tensor(ctypes.Structure):
+    _fields_ = [("dtype", ctypes.c_int32), ("rank", ctypes.c_size_t), ("dims", ctypes.POINTER(ctypes.c_int64)),
+                ("data", ctypes.c_void_p), ("bytes", ctypes.c_size_t)]
+x = np.load(sys.argv[1])
+outs = {}
+libs = []
+for path, name in zip(sys.argv[3::2], sys.argv[4::2]):
+    lib = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
+    libs.append(lib)
+    model = ctypes.c_void_p()
+    assert getattr(lib, name + "_create")(None, ctypes.byref(model)) == 0
+    dims = (ctypes.c_int64 * x.ndim)(*x.shape)
+    t = Tensor(1, x.ndim, dims, x.ctypes.data, x.nbytes)
+    run = getattr(lib, name + "_run")
+    assert run(model, ctypes.byref(t), 1) == 0
+    out = Tensor()
+    assert getattr(lib, name + "_get_output")(model, 0, ctypes.byref(out)) == 0
+    shape = [out.dims[i] for i in range(out.rank)]
+    outs[name] = np.ctypeslib.as_array(ctypes.cast(out.data, ctypes.POINTER(ctypes.c_float)), shape=shape).copy()
+np.savez(sys.argv[2], **outs)
+"""
+
+
+def two_libraries_problems(work, libs, x, expected):
+    """Two model libraries loaded into one process (each with its own hidden runtime copy)."""
+    xs, out = os.path.join(work, "two_libs.x.npy"), os.path.join(work, "two_libs.out.npz")
+    np.save(xs, x)
+    args = [a for lib in libs for a in (lib.so, lib.name)]
+    code, _, err = run([sys.executable, "-c", TWO_LIBRARIES, xs, out, *args])
+    if code != 0:
+        return [f"two libraries in one process: exit {code}: {err.strip()[-500:]}"]
+    got = dict(np.load(out))
+    problems = []
+    for lib in libs:
+        problems += compare(expected, {"y": got[lib.name]}, ATOL)
+    return problems
+
+
 def make_mlp(work):
     """An MLP with a dynamic batch (torch export, random weights)."""
     import torch
@@ -213,6 +254,9 @@ def mlp_cases(summary, kiln, source_dir, work):
         if actual is not None:
             problems += compare(expected, actual, ATOL)
     summary.check("mlp: --target-cpu x86-64-v3", problems)
+    if v3 and not problems:
+        summary.check("mlp: two model libraries in one process", two_libraries_problems(work, [lib, v3], inputs[0][1],
+                                                                                         expected))
 
     # --emit obj, --emit header, and a --name that is no C identifier.
     problems = []

@@ -35,9 +35,8 @@ Status emitLibrary(const Model& model, const std::string& output, const LibraryO
   if (!llvmjit::isValidApiName(name))
     return Status::error("--name '" + name + "' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)");
   const std::filesystem::path folder = std::filesystem::path(output).parent_path();
-  const std::string header = options.emit == "header" ? output : (folder / (name + ".h")).string();
-  KILN_RETURN_IF_ERROR(writeFileAtomically(header, llvmjit::modelHeader(model, name)));
-  if (options.emit == "header") return Status::ok();
+  const std::string header = (folder / (name + ".h")).string();
+  if (options.emit == "header") return writeFileAtomically(output, llvmjit::modelHeader(model, name));
 
   const bool external = options.weights == "external";
   const std::string weightsPath = output + ".weights";
@@ -46,15 +45,19 @@ Status emitLibrary(const Model& model, const std::string& output, const LibraryO
                           .weightsFile = std::filesystem::path(weightsPath).filename().string()};
   auto artifacts = llvmjit::compileModelObject(model, aot);
   if (!artifacts) return artifacts.takeStatus().inFile(model.sourcePath);
+  // The step most likely to fail (linking) comes first, so a failure leaves no file behind.
+  if (options.emit == "obj") {
+    KILN_RETURN_IF_ERROR(writeFileAtomically(output, artifacts->object));
+  } else {
+    const std::string objectPath = output + ".tmp-" + std::to_string(::getpid()) + ".o";
+    KILN_RETURN_IF_ERROR(writeFileAtomically(objectPath, artifacts->object));
+    Status linked = llvmjit::linkSharedLibrary(objectPath, runtimeArchive(), name, output);
+    std::error_code ec;
+    std::filesystem::remove(objectPath, ec);
+    KILN_RETURN_IF_ERROR(linked);
+  }
   if (external) KILN_RETURN_IF_ERROR(writeFileAtomically(weightsPath, artifacts->weights));
-  if (options.emit == "obj") return writeFileAtomically(output, artifacts->object);
-
-  const std::string objectPath = output + ".tmp-" + std::to_string(::getpid()) + ".o";
-  KILN_RETURN_IF_ERROR(writeFileAtomically(objectPath, artifacts->object));
-  Status linked = llvmjit::linkSharedLibrary(objectPath, runtimeArchive(), name, output);
-  std::error_code ec;
-  std::filesystem::remove(objectPath, ec);
-  return linked;
+  return writeFileAtomically(header, llvmjit::modelHeader(model, name));
 }
 
 }  // namespace kiln::tools
