@@ -269,6 +269,24 @@ def mlp_cases(summary, kiln, source_dir, work):
         _, symbols, _ = run(["nm", obj])
         if "REL (Relocatable file)" not in header or " T mlp_obj_create" not in symbols:
             problems.append("--emit obj did not write a relocatable object defining mlp_obj_create")
+        # Linked into an executable with the runtime archive, as docs/aot.md says.
+        exe, main_obj = os.path.join(work, "aot_run_obj"), os.path.join(work, "aot_run_obj.o")
+        archive = os.path.join(os.path.dirname(os.path.abspath(kiln)), "libkiln_aot_runtime.a")
+        for cmd in (["cc", "-std=c99", "-c", "-DMODEL=mlp_obj", "-include", os.path.join(work, "mlp_obj.h"),
+                     os.path.join(source_dir, "tests", "aot", "aot_run.c"), "-o", main_obj],
+                    ["c++", "-o", exe, main_obj, obj, "-Wl,--whole-archive", archive, "-Wl,--no-whole-archive",
+                     "-lpthread"]):
+            code, _, err = run(cmd)
+            if code != 0:
+                problems.append(f"{cmd[0]} with the object: {err.strip()[-500:]}")
+                break
+        if not problems:
+            prefix = os.path.join(work, "obj.out")
+            x = os.path.join(work, "obj.x.bin")
+            inputs[0][1].tofile(x)
+            code, _, err = run([exe, prefix, x, "x".join(map(str, inputs[0][1].shape))])
+            problems += [f"object run exit {code}: {err.strip()}"] if code else compare(
+                expected, read_outputs(prefix, ["y"]), ATOL)
     hdr = os.path.join(work, "mlp_api.h")
     code, _, err = run([kiln, "compile", model, "--emit", "header", "-o", hdr, "--name", "mlp_api"])
     if code != 0:
