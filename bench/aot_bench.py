@@ -5,15 +5,13 @@
 
     bench/aot_bench.py KILN CORPUS_DIR WORK_DIR [--rounds R] [--iters K] [--models a,b]
 
-Prints a Markdown table: wall time (median over R rounds of each side's median; the sides
-alternate every round so machine load hits them alike) and CPU time per run (user + system of a
-K-run process minus a 1-run one, over K - 1), which hardly moves when other processes share the
-cores. docs/aot.md quotes it.
+Prints a Markdown table: over R rounds of each side's median, the median and the best (the sides
+alternate every round so machine load hits them alike; on a shared machine the best round is
+the steadier figure). docs/aot.md quotes it.
 """
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 
@@ -27,20 +25,6 @@ def sh(cmd, env=None):
     return subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
 
 
-def cpu_seconds(cmd, env=None):
-    """User + system CPU time of one command (all its threads)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    sh(cmd, env)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def cpu_ms_per_run(cmd_for_iters, iters, env=None):
-    """CPU time per run: a command at `iters` timed runs minus the same at 1, over iters - 1.
-    Unlike wall time it hardly moves when other processes share the cores."""
-    return 1e3 * (cpu_seconds(cmd_for_iters(iters), env) - cpu_seconds(cmd_for_iters(1), env)) / (iters - 1)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kiln")
@@ -50,7 +34,6 @@ def main():
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--models", default="resnet18_op17,mobilenet_v3_small_op17,squeezenet1_1_op17")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--cpu-iters", type=int, default=50, help="timed runs for the CPU-time columns")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     timer = os.path.join(a.work, "aot_bench")
@@ -72,37 +55,32 @@ def main():
         sh([a.kiln, "compile", model, "-o", optimized, "--no-validate"])
         weights = os.path.getsize(ext + ".weights")
         for threads in [int(t) for t in a.threads.split(",")]:
-            ort_env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-
-            def lib_cmd(iters):
-                return [timer, lib, name, raw, dims, "--threads", str(threads), "--iters", str(iters)]
-
-            def jit_cmd(iters):
-                return [a.kiln, "bench", optimized, "--backend", "jit", "--threads", str(threads), "--iters", str(iters),
-                        "--input", inputs, "--json", "--cache-dir", os.path.join(a.work, "jit_cache")]
-
-            def ort_cmd(iters):
-                return ["node", ORT_TIMER, model, inputs, "--threads", str(threads), "--iters", str(iters)]
-
             aot, jit, ort, create = [], [], [], []
             for _ in range(a.rounds):
-                r = json.loads(sh(lib_cmd(a.iters)))
+                r = json.loads(sh([timer, lib, name, raw, dims, "--threads", str(threads), "--iters", str(a.iters)]))
                 aot.append(r["median_ms"])
                 create.append(r["dlopen_ms"] + r["create_ms"])
-                jit.append(json.loads(sh(jit_cmd(a.iters)))["median_ms"])
-                ort.append(json.loads(sh(ort_cmd(a.iters), env=ort_env))["median_ms"])
-            cpu = [cpu_ms_per_run(lib_cmd, a.cpu_iters), cpu_ms_per_run(jit_cmd, a.cpu_iters),
-                   cpu_ms_per_run(ort_cmd, a.cpu_iters, ort_env)]
+                j = json.loads(sh([a.kiln, "bench", optimized, "--backend", "jit", "--threads", str(threads),
+                                   "--iters", str(a.iters), "--input", inputs, "--json"]))
+                jit.append(j["median_ms"])
+                o = json.loads(sh(["node", ORT_TIMER, model, inputs, "--threads", str(threads), "--iters", str(a.iters)],
+                                  env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE")))
+                ort.append(o["median_ms"])
             rows.append((stem, threads, statistics.median(create), aot, jit, ort, os.path.getsize(lib), weights,
-                         os.path.getsize(ext), cpu))
-    print("| model | threads | load+create ms | wall ms lib / JIT / ORT | CPU ms per run lib / JIT / ORT "
-          "| CPU lib/JIT | CPU lib/ORT | library MB | weights MB | library without weights MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for stem, t, c, lib_ms, jit_ms, ort_ms, size, w, ext_size, cpu in rows:
-        wall = " / ".join(f"{statistics.median(x):.2f}" for x in (lib_ms, jit_ms, ort_ms))
-        print(f"| {stem} | {t} | {c:.1f} | {wall} | {cpu[0]:.2f} / {cpu[1]:.2f} / {cpu[2]:.2f} | "
-              f"{cpu[0] / cpu[1]:.2f} | {cpu[0] / cpu[2]:.2f} | {size / 1e6:.1f} | {w / 1e6:.1f} | {ext_size / 1e6:.1f} |")
-    print("\nWall: median over rounds of each side's median run. CPU: user + system time per run (all threads).")
+                         os.path.getsize(ext)))
+    print("| model | threads | load+create ms | library run ms | JIT run ms | lib/JIT | ORT run ms | lib/ORT "
+          "| library MB | weights MB | library without weights MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+
+    def fmt(times):
+        return f"{statistics.median(times):.2f} ({min(times):.2f})"
+
+    for stem, t, c, lib_ms, jit_ms, ort_ms, size, w, ext_size in rows:
+        print(f"| {stem} | {t} | {c:.1f} | {fmt(lib_ms)} | {fmt(jit_ms)} | "
+              f"{statistics.median(lib_ms) / statistics.median(jit_ms):.2f} ({min(lib_ms) / min(jit_ms):.2f}) | "
+              f"{fmt(ort_ms)} | {statistics.median(lib_ms) / statistics.median(ort_ms):.2f} "
+              f"({min(lib_ms) / min(ort_ms):.2f}) | {size / 1e6:.1f} | {w / 1e6:.1f} | {ext_size / 1e6:.1f} |")
+    print("\nRun times: median over rounds (best round in parentheses).")
 
 if __name__ == "__main__":
     main()

@@ -226,8 +226,10 @@ Expected<std::string> JitEngine::emitAssembly(llvm::Module& module) const {
   return std::string(text.str());
 }
 
-Expected<std::string> JitEngine::emitObject(llvm::Module& module) const {
+Expected<std::string> JitEngine::emitObject(llvm::Module& module,
+                                            const std::function<void(llvm::Module&)>& afterOptimize) const {
   optimize(module);
+  if (afterOptimize) afterOptimize(module);
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(impl_->triple, error);
   if (!target) return Status::error("AOT: no target for " + impl_->triple + ": " + error);

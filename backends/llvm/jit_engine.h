@@ -3,6 +3,7 @@
 // module optimized at O3 by the new pass manager before code generation. LLVM headers stay in
 // backends/llvm; this header forward-declares what it needs.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -50,8 +51,10 @@ class JitEngine {
   void optimize(llvm::Module& module) const;
   /// The module's assembly for this target (for --emit asm); optimizes first.
   Expected<std::string> emitAssembly(llvm::Module& module) const;
-  /// A position-independent ELF object of the module for this target; optimizes first.
-  Expected<std::string> emitObject(llvm::Module& module) const;
+  /// A position-independent ELF object of the module for this target; optimizes first, then
+  /// calls `afterOptimize` (if any) before code generation.
+  Expected<std::string> emitObject(llvm::Module& module,
+                                   const std::function<void(llvm::Module&)>& afterOptimize = {}) const;
 
  private:
   struct Impl;

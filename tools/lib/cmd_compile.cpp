@@ -305,6 +305,8 @@ CommandAction addCompileCommand(CLI::App& app) {
     bool batch = inputs->size() > 1 || std::any_of(o.inputs.begin(), o.inputs.end(), isGlobPattern);
     if (o.emit.empty())
       o.emit = !batch && !o.output.empty() && formatFromPath(o.output) == ModelFormat::TextIR ? "ir" : "onnx";
+    if (batch && (o.emit == "lib" || o.emit == "obj" || o.emit == "header"))
+      return reportError(Status::error("--emit " + o.emit + " compiles one model at a time"));
     if (batch) return compileBatch(o, *metadata, *inputs);
     const std::string& input = inputs->front();
     std::string output = o.output.empty() && o.emit == "onnx" ? defaultOutput(input, o.emit) : o.output;

@@ -127,9 +127,9 @@ Expected<AotArtifacts> compileModelObject(const Model& model, const AotOptions& 
   std::vector<Step> steps;
   JitStats stats;
   generateKernels(**graph, context, module, steps, stats);
-  // Kernels and GEMM drivers are reached through the table only.
+  std::vector<std::string> kernelCode;  // kernels and GEMM drivers, as the JIT has them
   for (llvm::Function& f : module)
-    if (!f.isDeclaration()) f.setLinkage(llvm::GlobalValue::InternalLinkage);
+    if (!f.isDeclaration()) kernelCode.push_back(f.getName().str());
 
   auto embedded = embedGraph(model, **graph);
   if (!embedded) return embedded.takeStatus();
@@ -178,7 +178,13 @@ Expected<AotArtifacts> compileModelObject(const Model& model, const AotOptions& 
   std::string problems;
   llvm::raw_string_ostream os(problems);
   if (llvm::verifyModule(module, &os)) return Status::error("AOT: generated code does not verify: " + os.str());
-  auto object = (*engine)->emitObject(module);
+  // Kernels and GEMM drivers are reached through the table only: internal symbols, so model
+  // objects link together. Only after the optimization pipeline, which would otherwise inline
+  // an internal GEMM driver into its one caller and generate other code than the JIT's.
+  auto object = (*engine)->emitObject(module, [&](llvm::Module& m) {
+    for (const std::string& name : kernelCode)
+      if (llvm::Function* f = m.getFunction(name)) f->setLinkage(llvm::GlobalValue::InternalLinkage);
+  });
   if (!object) return object.takeStatus();
   AotArtifacts out;
   out.object = object.take();
