@@ -1,56 +1,86 @@
-"""The kiln AOT library column of bench/suite.py, used only where `kiln compile --emit lib` exists:
-compiles the model's -O2 graph to a shared library, builds bench/aot_driver.cpp against the
-generated header (the C API of docs/aot.md: NAME_create(options, &model), NAME_run(model,
-tensors, count), NAME_destroy) and times it like the other columns. Anything that does not fit
-(no header, another API) raises, and the column says n/a with why."""
-import glob
+#!/usr/bin/python3
+"""A model library (`kiln compile --emit lib`) against the JIT of the same optimized model
+(`kiln bench --backend jit`) and ONNX Runtime on the original, at 1 and 2 threads: library load
++ create time, per-run median latency, and library size against the model's weight bytes.
+
+    bench/aot_bench.py KILN CORPUS_DIR WORK_DIR [--rounds R] [--iters K] [--models a,b]
+
+Prints a Markdown table: over R rounds of each side's median, the median and the best (the sides
+alternate every round so machine load hits them alike; on a shared machine the best round is
+the steadier figure). docs/aot.md quotes it.
+"""
+import argparse
 import json
 import os
-import re
+import statistics
 import subprocess
 
 import numpy as np
 
-BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ORT_TIMER = os.path.join(ROOT, "bench", "ort_infer_time.js")
 
 
-def _check(cmd, what):
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        tail = " | ".join((p.stderr or p.stdout).strip().splitlines()[-2:])
-        raise RuntimeError(f"{what} failed: {tail}")
-    return p.stdout
+def sh(cmd, env=None):
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
 
 
-def _build(kiln, model, work, name):
-    out_dir = os.path.join(work, "aot", name)
-    driver = os.path.join(out_dir, "aot_driver")
-    if os.path.exists(driver) and os.path.getmtime(driver) > os.path.getmtime(kiln):
-        return out_dir, driver
-    os.makedirs(out_dir, exist_ok=True)
-    lib = os.path.join(out_dir, f"lib{name}.so")
-    _check([kiln, "compile", model, "-O2", "--no-validate", "--emit", "lib", "-o", lib], "kiln compile --emit lib")
-    headers = glob.glob(os.path.join(out_dir, "*.h"))
-    if not headers:
-        raise RuntimeError("kiln compile --emit lib wrote no header beside the library")
-    header = headers[0]
-    prefix = re.search(r"(\w+)_create\s*\(", open(header).read())
-    if not prefix:
-        raise RuntimeError(f"{os.path.basename(header)} declares no NAME_create()")
-    libs = glob.glob(os.path.join(out_dir, "*.so")) + glob.glob(os.path.join(out_dir, "*.a"))
-    _check(["c++", "-O2", "-std=c++20", "-include", header, f"-DKILN_AOT_NAME={prefix.group(1)}",
-            os.path.join(BENCH, "aot_driver.cpp"), *libs, f"-Wl,-rpath,{out_dir}", "-o", driver],
-           "building aot_driver against the generated header")
-    return out_dir, driver
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kiln")
+    ap.add_argument("corpus")
+    ap.add_argument("work")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--models", default="resnet18_op17,mobilenet_v3_small_op17,squeezenet1_1_op17")
+    ap.add_argument("--threads", default="1,2")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    timer = os.path.join(a.work, "aot_bench")
+    sh(["cc", "-std=c99", "-O2", "-o", timer, os.path.join(ROOT, "bench", "aot_bench.c"), "-ldl"])
+    rows = []
+    for stem in a.models.split(","):
+        model = os.path.join(a.corpus, stem + ".onnx")
+        inputs = os.path.join(a.corpus, stem + ".inputs.npz")
+        x = np.load(inputs)["input"].astype(np.float32)
+        raw = os.path.join(a.work, stem + ".in.bin")
+        x.tofile(raw)
+        dims = "x".join(str(d) for d in x.shape)
+        name = stem.replace("-", "_")
+        lib = os.path.join(a.work, "lib" + name + ".so")
+        ext = os.path.join(a.work, "ext_" + name + ".so")
+        optimized = os.path.join(a.work, stem + ".O2.onnx")
+        sh([a.kiln, "compile", model, "--emit", "lib", "-o", lib, "--name", name])
+        sh([a.kiln, "compile", model, "--emit", "lib", "-o", ext, "--name", name, "--weights", "external"])
+        sh([a.kiln, "compile", model, "-o", optimized, "--no-validate"])
+        weights = os.path.getsize(ext + ".weights")
+        for threads in [int(t) for t in a.threads.split(",")]:
+            aot, jit, ort, create = [], [], [], []
+            for _ in range(a.rounds):
+                r = json.loads(sh([timer, lib, name, raw, dims, "--threads", str(threads), "--iters", str(a.iters)]))
+                aot.append(r["median_ms"])
+                create.append(r["dlopen_ms"] + r["create_ms"])
+                j = json.loads(sh([a.kiln, "bench", optimized, "--backend", "jit", "--threads", str(threads),
+                                   "--iters", str(a.iters), "--input", inputs, "--json"]))
+                jit.append(j["median_ms"])
+                o = json.loads(sh(["node", ORT_TIMER, model, inputs, "--threads", str(threads), "--iters", str(a.iters)],
+                                  env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE")))
+                ort.append(o["median_ms"])
+            rows.append((stem, threads, statistics.median(create), aot, jit, ort, os.path.getsize(lib), weights,
+                         os.path.getsize(ext)))
+    print("| model | threads | load+create ms | library run ms | JIT run ms | lib/JIT | ORT run ms | lib/ORT "
+          "| library MB | weights MB | library without weights MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
 
+    def fmt(times):
+        return f"{statistics.median(times):.2f} ({min(times):.2f})"
 
-def time_aot(kiln, model, inputs, threads, iters, warmup, work, name):
-    out_dir, driver = _build(kiln, model, work, name)
-    data = np.load(inputs)
-    bins = []
-    for k in data.files:  # gen_models.py writes them in the graph's input order
-        path = os.path.join(out_dir, f"input_{k}.bin")
-        np.ascontiguousarray(data[k]).tofile(path)
-        bins.append(path)
-    out = _check([driver, str(threads), str(warmup), str(iters), *bins], "aot_driver")
-    return {"times_ms": json.loads(out)["times_ms"]}
+    for stem, t, c, lib_ms, jit_ms, ort_ms, size, w, ext_size in rows:
+        print(f"| {stem} | {t} | {c:.1f} | {fmt(lib_ms)} | {fmt(jit_ms)} | "
+              f"{statistics.median(lib_ms) / statistics.median(jit_ms):.2f} ({min(lib_ms) / min(jit_ms):.2f}) | "
+              f"{fmt(ort_ms)} | {statistics.median(lib_ms) / statistics.median(ort_ms):.2f} "
+              f"({min(lib_ms) / min(ort_ms):.2f}) | {size / 1e6:.1f} | {w / 1e6:.1f} | {ext_size / 1e6:.1f} |")
+    print("\nRun times: median over rounds (best round in parentheses).")
+
+if __name__ == "__main__":
+    main()

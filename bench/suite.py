@@ -122,8 +122,8 @@ def aot_support(kiln):
 
 def time_kiln_aot(kiln, model, inputs, threads, iters, warmup, work, name):
     """Builds the AOT library and bench/aot_driver.cpp against its generated header, then times it."""
-    import aot_bench  # only needed where the backend exists
-    return aot_bench.time_aot(kiln, model, inputs, threads, iters, warmup, work, name)
+    import suite_aot  # only needed where the backend exists
+    return suite_aot.time_aot(kiln, model, inputs, threads, iters, warmup, work, name)
 
 
 def guarded(fn, *args):

@@ -33,6 +33,7 @@ class AxisSplitLaunch final : public KernelLaunch {
   /// Operands that must hold exactly dims[axis] elements (per-channel BatchNorm parameters).
   void requireAxisSize(size_t operand, size_t axis) { axisSized_.push_back({operand, axis}); }
   bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override;
+  void encode(std::vector<int64_t>& out) const override;
 
  private:
   size_t rank_, first_, last_;
@@ -47,6 +48,7 @@ class BatchNormLaunch final : public KernelLaunch {
  public:
   explicit BatchNormLaunch(size_t rank) : rank_(rank) {}
   bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override;
+  void encode(std::vector<int64_t>& out) const override;
 
  private:
   size_t rank_;

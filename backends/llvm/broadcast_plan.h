@@ -38,6 +38,8 @@ class ElementwiseLaunch final : public KernelLaunch {
   bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override {
     return plan_.bind(inputDims, launch);
   }
+  void encode(std::vector<int64_t>& out) const override;
+  const BroadcastPlan& plan() const { return plan_; }
 
  private:
   BroadcastPlan plan_;

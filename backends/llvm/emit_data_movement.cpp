@@ -3,67 +3,12 @@
 // per operand and outer index). Shapes are computed from the actual input dims at launch, with
 // constant shape/axes operands read when the code is generated.
 
-#include <functional>
-
 #include "backends/llvm/axis_split.h"
 #include "backends/llvm/codegen_table.h"
+#include "backends/llvm/launches.h"
 
 namespace kiln::llvmjit {
 namespace {
-
-using ShapeFn = std::function<bool(std::span<const std::vector<int64_t>>, std::vector<int64_t>&)>;
-
-int64_t product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = SIZE_MAX) {
-  int64_t p = 1;
-  for (size_t i = from; i < std::min(to, dims.size()); ++i) p *= dims[i];
-  return p;
-}
-
-/// A flat copy whose output dims come from `shape`.
-class CopyLaunch final : public KernelLaunch {
- public:
-  explicit CopyLaunch(ShapeFn shape) : shape_(std::move(shape)) {}
-  bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override {
-    std::vector<int64_t> out;
-    if (!shape_(inputDims, out) || product(out) != product(inputDims[0])) return false;
-    launch.outputDims = {out};
-    launch.kernelDims = {product(out)};
-    launch.iterations = launch.kernelDims[0];
-    launch.workPerIteration = 1;
-    return true;
-  }
-
- private:
-  ShapeFn shape_;
-};
-
-/// ONNX Reshape of `in` to `spec` (0 copies a dim unless allowzero, -1 is inferred).
-bool reshapeDims(const std::vector<int64_t>& in, const std::vector<int64_t>& spec, bool allowZero,
-                 std::vector<int64_t>& out) {
-  out.clear();
-  int64_t known = 1, inferred = -1;
-  for (size_t i = 0; i < spec.size(); ++i) {
-    int64_t d = spec[i];
-    if (d == 0 && !allowZero) {
-      if (i >= in.size()) return false;
-      d = in[i];
-    }
-    if (d == -1) {
-      if (inferred >= 0) return false;
-      inferred = static_cast<int64_t>(i);
-      out.push_back(1);
-      continue;
-    }
-    if (d < 0) return false;
-    known *= d;
-    out.push_back(d);
-  }
-  if (inferred >= 0) {
-    if (known == 0 || product(in) % known != 0) return false;
-    out[inferred] = product(in) / known;
-  }
-  return true;
-}
 
 void emitFlatCopy(CodegenContext& cg, const std::string& name, size_t numInputs, DType dtype) {
   KernelBody k = cg.beginKernel(name, numInputs + 1, 1);
@@ -81,78 +26,32 @@ std::optional<std::vector<int64_t>> axesOf(const Node& node, std::string* whyNot
   return c;
 }
 
-ShapeFn reshapeShape(const Node& node, std::string* whyNot) {
+/// The dims rule of a flat-copy op, or nullopt (with the reason) when it needs a run-time value.
+std::optional<ReshapeRule> reshapeRule(const Node& node, std::string* whyNot) {
   const std::string& op = node.opType();
+  ReshapeRule rule;
   if (op == "Flatten") {
-    const int64_t axis = node.intAttr("axis", 1);
-    return [axis](auto in, auto& out) {
-      const auto rank = static_cast<int64_t>(in[0].size());
-      const int64_t a = axis < 0 ? axis + rank : axis;
-      if (a < 0 || a > rank) return false;
-      out = {product(in[0], 0, static_cast<size_t>(a)), product(in[0], static_cast<size_t>(a))};
-      return true;
-    };
+    rule.kind = ReshapeRule::Kind::Flatten;
+    rule.axis = node.intAttr("axis", 1);
+    return rule;
   }
   if (op == "Reshape") {
     auto spec = constantInts(node.input(1));
     if (!spec) {
       *whyNot = "shape is not a constant";
-      return nullptr;
+      return std::nullopt;
     }
-    const bool allowZero = node.intAttr("allowzero", 0) != 0;
-    return [spec = *spec, allowZero](auto in, auto& out) { return reshapeDims(in[0], spec, allowZero, out); };
+    rule.kind = ReshapeRule::Kind::Reshape;
+    rule.allowZero = node.intAttr("allowzero", 0) != 0;
+    rule.values = std::move(*spec);
+    return rule;
   }
   auto axes = axesOf(node, whyNot);
-  if (!axes) return nullptr;
-  if (op == "Squeeze") {
-    return [axes = *axes](auto in, auto& out) {
-      const auto rank = static_cast<int64_t>(in[0].size());
-      std::vector<bool> drop(in[0].size(), false);
-      for (int64_t a : axes) {
-        if (a < 0) a += rank;
-        if (a < 0 || a >= rank || in[0][a] != 1) return false;
-        drop[a] = true;
-      }
-      out.clear();
-      for (size_t i = 0; i < in[0].size(); ++i)
-        if (axes.empty() ? in[0][i] != 1 : !drop[i]) out.push_back(in[0][i]);
-      return true;
-    };
-  }
-  return [axes = *axes](auto in, auto& out) {  // Unsqueeze
-    const auto rank = static_cast<int64_t>(in[0].size() + axes.size());
-    std::vector<bool> inserted(static_cast<size_t>(rank), false);
-    for (int64_t a : axes) {
-      if (a < 0) a += rank;
-      if (a < 0 || a >= rank || inserted[a]) return false;
-      inserted[a] = true;
-    }
-    out.clear();
-    size_t next = 0;
-    for (int64_t i = 0; i < rank; ++i) out.push_back(inserted[i] ? 1 : in[0][next++]);
-    return true;
-  };
+  if (!axes) return std::nullopt;
+  rule.kind = op == "Squeeze" ? ReshapeRule::Kind::Squeeze : ReshapeRule::Kind::Unsqueeze;
+  rule.values = std::move(*axes);
+  return rule;
 }
-
-/// Transpose: kernelDims = the input dims; one iteration per output row (all axes but the last).
-class TransposeLaunch final : public KernelLaunch {
- public:
-  explicit TransposeLaunch(std::vector<int64_t> perm) : perm_(std::move(perm)) {}
-  bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override {
-    const auto& in = inputDims[0];
-    if (in.size() != perm_.size() || in.empty()) return false;
-    std::vector<int64_t> out;
-    for (int64_t p : perm_) out.push_back(in[p]);
-    launch.outputDims = {out};
-    launch.kernelDims = in;
-    launch.iterations = product(out, 0, out.size() - 1);
-    launch.workPerIteration = out.back();
-    return true;
-  }
-
- private:
-  std::vector<int64_t> perm_;
-};
 
 std::unique_ptr<KernelLaunch> emitTranspose(CodegenContext& cg, const Node& node, const std::string& name,
                                             std::string* whyNot) {
@@ -197,34 +96,6 @@ std::unique_ptr<KernelLaunch> emitTranspose(CodegenContext& cg, const Node& node
   cg.finishKernel();
   return std::make_unique<TransposeLaunch>(std::move(perm));
 }
-
-/// Concat: kernelDims = {outer, chunk_0, ..., chunk_{n-1}}, chunk_k = dim_k(axis) * inner.
-class ConcatLaunch final : public KernelLaunch {
- public:
-  ConcatLaunch(size_t rank, size_t axis) : rank_(rank), axis_(axis) {}
-  bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override {
-    std::vector<int64_t> out = inputDims[0];
-    if (out.size() != rank_) return false;
-    out[axis_] = 0;
-    launch.kernelDims = {product(inputDims[0], 0, axis_)};
-    int64_t total = 0;
-    for (const auto& d : inputDims) {
-      if (d.size() != rank_) return false;
-      for (size_t a = 0; a < rank_; ++a)
-        if (a != axis_ && d[a] != inputDims[0][a]) return false;
-      out[axis_] += d[axis_];
-      launch.kernelDims.push_back(product(d, axis_));
-      total += launch.kernelDims.back();
-    }
-    launch.outputDims = {out};
-    launch.iterations = launch.kernelDims[0];
-    launch.workPerIteration = total;
-    return true;
-  }
-
- private:
-  size_t rank_, axis_;
-};
 
 std::unique_ptr<KernelLaunch> emitConcat(CodegenContext& cg, const Node& node, const std::string& name,
                                          std::string* whyNot) {
@@ -275,10 +146,10 @@ std::unique_ptr<KernelLaunch> emitDataMovement(CodegenContext& cg, const Node& n
   const std::string& op = node.opType();
   if (op == "Transpose") return emitTranspose(cg, node, name, whyNot);
   if (op == "Concat") return emitConcat(cg, node, name, whyNot);
-  ShapeFn shape = reshapeShape(node, whyNot);
-  if (!shape) return nullptr;
+  auto rule = reshapeRule(node, whyNot);
+  if (!rule) return nullptr;
   emitFlatCopy(cg, name, node.numInputs(), x->dtype());
-  return std::make_unique<CopyLaunch>(std::move(shape));
+  return std::make_unique<CopyLaunch>(std::move(*rule));
 }
 
 }  // namespace kiln::llvmjit

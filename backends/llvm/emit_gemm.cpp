@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "backends/llvm/codegen_table.h"
+#include "backends/llvm/launches.h"
 #include "backends/llvm/gemm/gemm_codegen.h"
 #include "backends/reference/window_geometry.h"
 
@@ -36,20 +37,6 @@ llvm::Function* gemmDriver(CodegenContext& cg, GemmConfig config) {
 
 bool isRankedF32(const Value* v) {
   return v && v->type().isTensor() && v->dtype() == DType::Float32 && v->shape().isRanked();
-}
-
-int64_t product(std::span<const int64_t> d) {
-  int64_t p = 1;
-  for (int64_t x : d) p *= x;
-  return p;
-}
-
-/// Rows per kernel iteration: large enough that re-packing B per chunk costs little, small
-/// enough to give the thread pool several slices of a tall product.
-int64_t rowChunk(int64_t m) {
-  const int64_t mr = tiling().mr;
-  const int64_t want = std::max<int64_t>(64, (m + 7) / 8);
-  return (want + mr - 1) / mr * mr;
 }
 
 /// `ptr malloc(floats * 4)` at the builder; free it with freeWorkspace.
@@ -80,69 +67,7 @@ void callDriver(CodegenContext& cg, llvm::Function* driver, llvm::Value* m, llvm
 
 // ---- MatMul ------------------------------------------------------------------------------
 
-/// kernelDims: chunks, M, N, K, strideA, strideB, rowsPerChunk (iteration = batch * chunks + chunk).
-class MatMulLaunch final : public KernelLaunch {
- public:
-  bool bind(std::span<const std::vector<int64_t>> in, LaunchShape& launch) const override {
-    const auto &da = in[0], &db = in[1];
-    if (da.size() < 2 || db.size() < 2) return false;
-    const int64_t m = da[da.size() - 2], k = da.back(), n = db.back();
-    if (db[db.size() - 2] != k) return false;
-    std::span<const int64_t> ba(da.data(), da.size() - 2), bb(db.data(), db.size() - 2);
-    const size_t rank = std::max(ba.size(), bb.size());
-    std::vector<int64_t> out(rank);
-    for (size_t i = 0; i < rank; ++i) {
-      const int64_t x = i + ba.size() >= rank ? ba[i + ba.size() - rank] : 1;
-      const int64_t y = i + bb.size() >= rank ? bb[i + bb.size() - rank] : 1;
-      if (x != y && x != 1 && y != 1) return false;
-      out[i] = x == 1 ? y : x;
-    }
-    const int64_t batch = product(out), batchA = product(ba), batchB = product(bb);
-    // Simple broadcasting only: each operand either spans the whole batch or is one matrix.
-    if ((batchA != batch && batchA != 1) || (batchB != batch && batchB != 1)) return false;
-    const int64_t rows = rowChunk(m), chunks = std::max<int64_t>(1, (m + rows - 1) / rows);
-    out.push_back(m);
-    out.push_back(n);
-    launch.outputDims = {out};
-    launch.kernelDims = {chunks, m, n, k, batchA == 1 ? 0 : m * k, batchB == 1 ? 0 : k * n, rows};
-    launch.iterations = batch * chunks;
-    launch.workPerIteration = std::min(rows, m) * n * std::max<int64_t>(k, 1);
-    return true;
-  }
-};
-
 // ---- Gemm --------------------------------------------------------------------------------
-
-/// kernelDims: chunks, M, N, K, lda, ldb, cRowStride, cColStride, rowsPerChunk.
-class GemmLaunch final : public KernelLaunch {
- public:
-  GemmLaunch(bool transA, bool transB) : transA_(transA), transB_(transB) {}
-  bool bind(std::span<const std::vector<int64_t>> in, LaunchShape& launch) const override {
-    const auto &da = in[0], &db = in[1];
-    if (da.size() != 2 || db.size() != 2) return false;
-    const int64_t m = transA_ ? da[1] : da[0], k = transA_ ? da[0] : da[1];
-    const int64_t n = transB_ ? db[0] : db[1];
-    if ((transB_ ? db[1] : db[0]) != k) return false;
-    int64_t rowStride = 0, colStride = 0;
-    if (in.size() > 2 && !in[2].empty()) {
-      const auto& dc = in[2];
-      if (dc.size() > 2) return false;
-      const int64_t cm = dc.size() == 2 ? dc[0] : 1, cn = dc.back();
-      if ((cm != 1 && cm != m) || (cn != 1 && cn != n)) return false;
-      colStride = cn == 1 ? 0 : 1;
-      rowStride = cm == 1 ? 0 : cn;
-    }
-    const int64_t rows = rowChunk(m), chunks = std::max<int64_t>(1, (m + rows - 1) / rows);
-    launch.outputDims = {{m, n}};
-    launch.kernelDims = {chunks, m, n, k, da[1], db[1], rowStride, colStride, rows};
-    launch.iterations = chunks;
-    launch.workPerIteration = std::min(rows, m) * n * std::max<int64_t>(k, 1);
-    return true;
-  }
-
- private:
-  bool transA_, transB_;
-};
 
 /// Emits the row-chunk loop shared by MatMul and Gemm: for each iteration, `body(batch, r0, r1)`.
 void forRowChunks(CodegenContext& cg, const KernelBody& k, llvm::Value* chunks, llvm::Value* m, llvm::Value* rows,
@@ -181,7 +106,7 @@ std::unique_ptr<KernelLaunch> emitMatMul(CodegenContext& cg, const Node& node, c
   });
   freeFloats(cg, ws);
   cg.finishKernel();
-  return std::make_unique<MatMulLaunch>();
+  return std::make_unique<MatMulLaunch>(tiling().mr);
 }
 
 std::unique_ptr<KernelLaunch> emitGemm(CodegenContext& cg, const Node& node, const std::string& name,
@@ -221,36 +146,10 @@ std::unique_ptr<KernelLaunch> emitGemm(CodegenContext& cg, const Node& node, con
   });
   freeFloats(cg, ws);
   cg.finishKernel();
-  return std::make_unique<GemmLaunch>(config.transA, config.transB);
+  return std::make_unique<GemmLaunch>(config.transA, config.transB, tiling().mr);
 }
 
 // ---- Conv --------------------------------------------------------------------------------
-
-/// kernelDims: C, H, W, Cout, KH, KW, SH, SW, DH, DW, padTop, padLeft, OH, OW, chunks, rowsPerChunk
-/// (iteration = image * chunks + chunk of output channels).
-class ConvLaunch final : public KernelLaunch {
- public:
-  explicit ConvLaunch(const Node& node) : node_(node) {}
-  bool bind(std::span<const std::vector<int64_t>> in, LaunchShape& launch) const override {
-    const auto &dx = in[0], &dw = in[1];
-    if (dx.size() != 4 || dw.size() != 4 || dw[1] != dx[1]) return false;
-    if (in.size() > 2 && !in[2].empty() && (in[2].size() != 1 || in[2][0] != dw[0])) return false;
-    const std::vector<int64_t> kernel = {dw[2], dw[3]};
-    const int64_t rows = rowChunk(dw[0]), chunks = std::max<int64_t>(1, (dw[0] + rows - 1) / rows);
-    auto g = reference::resolveWindow(node_, std::span<const int64_t>(dx).subspan(2), kernel, false);
-    if (!g || g->output[0] <= 0 || g->output[1] <= 0) return false;
-    launch.outputDims = {{dx[0], dw[0], g->output[0], g->output[1]}};
-    launch.kernelDims = {dx[1], dx[2], dx[3], dw[0], dw[2], dw[3], g->strides[0], g->strides[1],
-                         g->dilations[0], g->dilations[1], g->padBegin[0], g->padBegin[1], g->output[0],
-                         g->output[1], chunks, rows};
-    launch.iterations = dx[0] * chunks;
-    launch.workPerIteration = std::min(rows, dw[0]) * dx[1] * dw[2] * dw[3] * g->output[0] * g->output[1];
-    return true;
-  }
-
- private:
-  const Node& node_;
-};
 
 std::unique_ptr<KernelLaunch> emitConv(CodegenContext& cg, const Node& node, const std::string& name,
                                        std::string* whyNot) {
@@ -342,7 +241,7 @@ std::unique_ptr<KernelLaunch> emitConv(CodegenContext& cg, const Node& node, con
   }, "image");
   freeFloats(cg, ws);
   cg.finishKernel();
-  return std::make_unique<ConvLaunch>(node);
+  return std::make_unique<ConvLaunch>(node, tiling().mr);
 }
 
 }  // namespace

@@ -6,39 +6,15 @@
 #include <limits>
 
 #include "backends/llvm/codegen_table.h"
+#include "backends/llvm/launches.h"
 #include "backends/reference/window_geometry.h"
 
 namespace kiln::llvmjit {
-namespace {
 
-/// kernelDims: planes, H, W, OH, OW, KH, KW, SH, SW, DH, DW, padTop, padLeft, padBottom, padRight.
+/// kernelDims: planes, H, W, OH, OW, KH, KW, SH, SW, DH, DW, padTop, padLeft, padBottom, padRight
+/// (PoolLaunch).
 constexpr size_t kPoolDims = 15;
 
-class PoolLaunch final : public KernelLaunch {
- public:
-  PoolLaunch(const Node& node, std::vector<int64_t> kernel)
-      : node_(node), kernel_(std::move(kernel)), ceil_(node.intAttr("ceil_mode", 0) != 0) {}
-  bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override {
-    const auto& d = inputDims[0];
-    if (d.size() != 4) return false;
-    auto g = reference::resolveWindow(node_, std::span<const int64_t>(d).subspan(2), kernel_, ceil_);
-    if (!g || g->output[0] < 0 || g->output[1] < 0) return false;
-    launch.outputDims = {{d[0], d[1], g->output[0], g->output[1]}};
-    launch.kernelDims = {d[0] * d[1], d[2], d[3], g->output[0], g->output[1], g->kernel[0], g->kernel[1],
-                         g->strides[0], g->strides[1], g->dilations[0], g->dilations[1], g->padBegin[0],
-                         g->padBegin[1], g->padEnd[0], g->padEnd[1]};
-    launch.iterations = d[0] * d[1];
-    launch.workPerIteration = g->output[0] * g->output[1] * g->kernel[0] * g->kernel[1];
-    return true;
-  }
-
- private:
-  const Node& node_;
-  std::vector<int64_t> kernel_;
-  bool ceil_;
-};
-
-}  // namespace
 
 std::unique_ptr<KernelLaunch> emitPool(CodegenContext& cg, const Node& node, const std::string& name,
                                        std::string* whyNot) {

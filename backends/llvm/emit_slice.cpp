@@ -3,61 +3,9 @@
 
 #include "backends/llvm/axis_split.h"
 #include "backends/llvm/codegen_table.h"
+#include "backends/llvm/launches.h"
 
 namespace kiln::llvmjit {
-namespace {
-
-/// kernelDims: input dims (rank), output dims (rank), first index per axis (rank), step per axis (rank).
-class SliceLaunch final : public KernelLaunch {
- public:
-  SliceLaunch(size_t rank, std::vector<int64_t> starts, std::vector<int64_t> ends, std::vector<int64_t> axes,
-              std::vector<int64_t> steps)
-      : rank_(rank), starts_(std::move(starts)), ends_(std::move(ends)), axes_(std::move(axes)), steps_(std::move(steps)) {}
-
-  bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override {
-    const auto& in = inputDims[0];
-    if (in.size() != rank_ || rank_ == 0) return false;
-    std::vector<int64_t> out = in, first(rank_, 0), step(rank_, 1);
-    std::vector<bool> seen(rank_, false);
-    for (size_t i = 0; i < starts_.size(); ++i) {
-      int64_t axis = axes_.empty() ? static_cast<int64_t>(i) : axes_[i];
-      if (axis < 0) axis += static_cast<int64_t>(rank_);
-      if (axis < 0 || axis >= static_cast<int64_t>(rank_) || seen[axis]) return false;
-      seen[axis] = true;
-      const int64_t dim = in[axis], s = steps_.empty() ? 1 : steps_[i];
-      if (s == 0) return false;
-      int64_t b = starts_[i], e = ends_[i];
-      if (b < 0) b += dim;
-      if (e < 0) e += dim;
-      if (s > 0) {
-        b = std::clamp<int64_t>(b, 0, dim);
-        e = std::clamp<int64_t>(e, 0, dim);
-      } else {
-        b = std::clamp<int64_t>(b, 0, dim - 1);
-        e = std::clamp<int64_t>(e, -1, dim - 1);
-      }
-      const int64_t size = s > 0 ? (e - b + s - 1) / s : (b - e + (-s) - 1) / (-s);
-      out[axis] = std::max<int64_t>(size, 0);
-      first[axis] = b;
-      step[axis] = s;
-    }
-    launch.outputDims = {out};
-    launch.kernelDims = in;
-    launch.kernelDims.insert(launch.kernelDims.end(), out.begin(), out.end());
-    launch.kernelDims.insert(launch.kernelDims.end(), first.begin(), first.end());
-    launch.kernelDims.insert(launch.kernelDims.end(), step.begin(), step.end());
-    launch.iterations = 1;
-    for (size_t a = 0; a + 1 < rank_; ++a) launch.iterations *= out[a];
-    launch.workPerIteration = out.back();
-    return true;
-  }
-
- private:
-  size_t rank_;
-  std::vector<int64_t> starts_, ends_, axes_, steps_;
-};
-
-}  // namespace
 
 std::unique_ptr<KernelLaunch> emitSlice(CodegenContext& cg, const Node& node, const std::string& name,
                                         std::string* whyNot) {

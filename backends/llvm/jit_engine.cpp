@@ -7,6 +7,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/SubtargetFeature.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/ADT/SmallString.h>
@@ -124,11 +125,21 @@ Expected<std::unique_ptr<JitEngine>> JitEngine::create(const EngineOptions& opti
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->triple = llvm::sys::getProcessTriple();
-  impl->cpu = llvm::sys::getHostCPUName().str();
-  llvm::StringMap<bool> hostFeatures;
-  llvm::sys::getHostCPUFeatures(hostFeatures);
   llvm::SubtargetFeatures features;
-  for (const auto& f : hostFeatures) features.AddFeature(f.first(), f.second);
+  if (options.cpu.empty() || options.cpu == "host") {
+    impl->cpu = llvm::sys::getHostCPUName().str();
+    llvm::StringMap<bool> hostFeatures;
+    llvm::sys::getHostCPUFeatures(hostFeatures);
+    for (const auto& f : hostFeatures) features.AddFeature(f.first(), f.second);
+  } else {
+    std::string error;
+    const llvm::Target* target = llvm::TargetRegistry::lookupTarget(impl->triple, error);
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target ? target->createMCSubtargetInfo(impl->triple, options.cpu, "") : nullptr);
+    if (!info || !info->isCPUStringValid(options.cpu))
+      return Status::error("unknown target CPU '" + options.cpu + "' (try host, x86-64-v3, x86-64-v4, znver3...)");
+    impl->cpu = options.cpu;
+  }
   impl->features = features.getString();
 
   llvm::orc::JITTargetMachineBuilder jtmb{llvm::Triple(impl->triple)};
@@ -213,6 +224,26 @@ Expected<std::string> JitEngine::emitAssembly(llvm::Module& module) const {
     return Status::error("JIT: the target cannot emit assembly");
   pm.run(module);
   return std::string(text.str());
+}
+
+Expected<std::string> JitEngine::emitObject(llvm::Module& module,
+                                            const std::function<void(llvm::Module&)>& afterOptimize) const {
+  optimize(module);
+  if (afterOptimize) afterOptimize(module);
+  std::string error;
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(impl_->triple, error);
+  if (!target) return Status::error("AOT: no target for " + impl_->triple + ": " + error);
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      impl_->triple, impl_->cpu, impl_->features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+      impl_->codegenLevel()));
+  if (!tm) return Status::error("AOT: no target machine for " + impl_->cpu);
+  llvm::SmallString<0> bytes;
+  llvm::raw_svector_ostream out(bytes);
+  llvm::legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, out, nullptr, llvm::CGFT_ObjectFile))
+    return Status::error("AOT: the target cannot emit objects");
+  pm.run(module);
+  return std::string(bytes.str());
 }
 
 }  // namespace kiln::llvmjit

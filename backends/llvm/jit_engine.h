@@ -3,6 +3,7 @@
 // module optimized at O3 by the new pass manager before code generation. LLVM headers stay in
 // backends/llvm; this header forward-declares what it needs.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,9 @@ struct EngineOptions {
   int optLevel = 3;
   /// Folder holding compiled objects keyed by a hash of the module; empty: no cache.
   std::string cacheDir;
+  /// CPU to generate code for: empty or `host` (its name and full feature set), or an LLVM CPU
+  /// name such as `x86-64-v3` (its features only), for objects written ahead of time.
+  std::string cpu;
 };
 
 class JitEngine {
@@ -47,6 +51,10 @@ class JitEngine {
   void optimize(llvm::Module& module) const;
   /// The module's assembly for this target (for --emit asm); optimizes first.
   Expected<std::string> emitAssembly(llvm::Module& module) const;
+  /// A position-independent ELF object of the module for this target; optimizes first, then
+  /// calls `afterOptimize` (if any) before code generation.
+  Expected<std::string> emitObject(llvm::Module& module,
+                                   const std::function<void(llvm::Module&)>& afterOptimize = {}) const;
 
  private:
   struct Impl;

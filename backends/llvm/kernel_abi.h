@@ -10,6 +10,7 @@
 // [begin, end) is the slice of the kernel's outermost loop to run: the thread pool splits it.
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +35,16 @@ class KernelLaunch {
   /// False when the shapes do not fit the generated code (the runtime then uses the reference
   /// kernel for this node and says so).
   virtual bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const = 0;
+  /// Appends this launch as plain integers (its tag first, see launches.h) so that a compiled
+  /// library can store it; decodeLaunch() reads it back.
+  virtual void encode(std::vector<int64_t>& out) const = 0;
+};
+
+/// One node's kernel compiled ahead of time: its entry point and launch (both null when the
+/// node runs on the reference kernel).
+struct PrebuiltKernel {
+  KernelFn fn = nullptr;
+  std::unique_ptr<KernelLaunch> launch;
 };
 
 }  // namespace kiln::llvmjit

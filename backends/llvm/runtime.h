@@ -48,9 +48,17 @@ struct StepProfile {
   double bytes = 0;      ///< estimated bytes one call reads and writes, likewise
 };
 
+struct PrebuiltKernel;
+
 class JitRuntime {
  public:
   static Expected<std::unique_ptr<JitRuntime>> compile(const Model& model, const JitOptions& options = {});
+  /// A runtime over kernels compiled ahead of time (a model library): `graph` is shape-inferred
+  /// and holds its weights; kernels[i] belongs to the i-th node of the graph (a null function
+  /// runs the reference kernel). `file` names the model in diagnostics.
+  static Expected<std::unique_ptr<JitRuntime>> fromKernels(std::unique_ptr<Graph> graph,
+                                                           std::vector<PrebuiltKernel> kernels,
+                                                           const JitOptions& options, std::string file);
   ~JitRuntime();
 
   /// Runs the graph on one tensor per graph input (trailing inputs with defaults may be left

@@ -8,9 +8,10 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <chrono>
-#include <unordered_set>
 
 #include "backends/llvm/codegen_table.h"
+#include "backends/llvm/jit_engine.h"
+#include "backends/llvm/kernel_module.h"
 #include "backends/llvm/runtime_impl.h"
 #include "ir/printer.h"
 #include "ir/shape_inference.h"
@@ -19,12 +20,6 @@ namespace kiln::llvmjit {
 namespace {
 
 bool isConstant(const Node& n) { return n.domain().empty() && n.opType() == "Constant"; }
-
-std::optional<Tensor> constantTensor(const Node& n) {
-  const Attribute* a = n.attr("value");
-  if (!a || a->kind() != AttrKind::Tensor || a->t().isElided()) return std::nullopt;
-  return a->t();
-}
 
 std::string fmtHex(size_t v) {
   char text[32];
@@ -39,18 +34,9 @@ std::string kernelName(size_t step, const Node& node) {
   return name;
 }
 
-/// Every value a node reads, its subgraphs' captures included.
-void collectReads(const Graph& g, std::unordered_set<const Value*>& out) {
-  for (const Node* n : g.nodes()) {
-    for (const Value* v : n->inputs())
-      if (v) out.insert(v);
-    for (const Graph* sub : n->subgraphs()) collectReads(*sub, out);
-  }
-  for (const Value* v : g.outputs()) out.insert(v);
-}
+}  // namespace
 
-/// Generates the kernels of `graph` into `module`; fills `steps` and `stats`.
-void generate(const Graph& graph, llvm::LLVMContext& context, llvm::Module& module, std::vector<Step>& steps,
+void generateKernels(const Graph& graph, llvm::LLVMContext& context, llvm::Module& module, std::vector<Step>& steps,
               JitStats& stats) {
   CodegenContext cg(context, module);
   size_t index = 0;
@@ -91,30 +77,26 @@ void generate(const Graph& graph, llvm::LLVMContext& context, llvm::Module& modu
   }
 }
 
-Expected<std::unique_ptr<Graph>> preparedGraph(const Model& model) {
+Expected<std::unique_ptr<Graph>> shapeInferredCopy(const Model& model) {
   std::unique_ptr<Graph> graph = model.graph->clone();
   if (Status s = inferShapes(*graph); !s) return s.inFile(model.sourcePath);
   return graph;
 }
 
-}  // namespace
-
-JitRuntime::JitRuntime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-JitRuntime::~JitRuntime() = default;
 
 Expected<std::unique_ptr<JitRuntime>> JitRuntime::compile(const Model& model, const JitOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->file = model.sourcePath;
-  auto graph = preparedGraph(model);
+  auto graph = shapeInferredCopy(model);
   if (!graph) return graph.takeStatus();
   impl->graph = graph.take();
   auto engine = JitEngine::create({.optLevel = options.optLevel, .cacheDir = options.cacheDir});
   if (!engine) return engine.takeStatus();
-  impl->engine = engine.take();
-  impl->stats.cpu = impl->engine->cpuName();
-  impl->stats.features = impl->engine->cpuFeatures();
+  impl->stats.cpu = (*engine)->cpuName();
+  impl->stats.features = (*engine)->cpuFeatures();
+  impl->code = std::shared_ptr<JitEngine>(engine.take());
   impl->pool = std::make_unique<ThreadPool>(std::max(options.threads, 1));
   KILN_RETURN_IF_ERROR(impl->compileSteps().inFile(model.sourcePath));
   impl->stats.compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -124,62 +106,20 @@ Expected<std::unique_ptr<JitRuntime>> JitRuntime::compile(const Model& model, co
 Status JitRuntime::Impl::compileSteps() {
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("kiln", *context);
-  generate(*graph, *context, *module, steps, stats);
+  generateKernels(*graph, *context, *module, steps, stats);
   // The object cache finds compiled code by this name: the graph (constants by content hash),
   // the target and the optimization level.
   const std::string key = printGraph(*graph) + "\n" + stats.cpu + "\n" + stats.features + "\n" +
                           std::to_string(options.optLevel) + "\nabi1";
   module->setModuleIdentifier(fmtHex(std::hash<std::string>{}(key)));
 
-  // Value ids: graph inputs, then node outputs in order.
-  auto addValue = [&](const Value* v) {
-    idOf[v] = static_cast<int>(values.size());
-    values.push_back(v);
-  };
-  for (const Value* v : graph->inputs()) addValue(v);
-  for (const Step& s : steps)
-    for (size_t i = 0; i < s.node->numOutputs(); ++i)
-      if (s.node->output(i)) addValue(s.node->output(i));
-  for (const Value* v : graph->inputs()) inputIds.push_back(idOf.at(v));
-  constants.assign(values.size(), std::nullopt);
-
-  // Operands, results, and the step after which each value is dead.
-  std::vector<int> lastRead(values.size(), -1);
-  std::unordered_set<const Value*> reads;
-  for (size_t i = 0; i < steps.size(); ++i) {
-    Step& s = steps[i];
-    for (const Value* v : s.node->inputs()) {
-      if (v && !idOf.count(v))
-        return Status::nodeError(s.node->name(), s.node->qualifiedOp(), "operand '" + v->name() + "' is not defined");
-      s.inputs.push_back(v ? idOf.at(v) : -1);
-    }
-    for (size_t k = 0; k < s.node->numOutputs(); ++k) s.outputs.push_back(s.node->output(k) ? idOf.at(s.node->output(k)) : -1);
-    reads.clear();
-    for (const Value* v : s.node->inputs())
-      if (v) reads.insert(v);
-    for (const Graph* sub : s.node->subgraphs()) collectReads(*sub, reads);
-    for (const Value* v : reads)
-      if (auto it = idOf.find(v); it != idOf.end()) lastRead[it->second] = static_cast<int>(i);
-    if (s.kind == Step::Kind::Constant) {
-      auto t = constantTensor(*s.node);
-      if (!t) return Status::nodeError(s.node->name(), "Constant", "constant has no loaded value");
-      if (!s.outputs.empty() && s.outputs[0] >= 0) constants[s.outputs[0]] = RuntimeValue(*t);
-    }
-  }
-  std::unordered_set<int> kept;
-  for (const Value* v : graph->outputs()) {
-    if (!idOf.count(v)) return Status::error("graph output '" + v->name() + "' is not defined");
-    outputIds.push_back(idOf.at(v));
-    kept.insert(idOf.at(v));
-  }
-  for (size_t id = 0; id < values.size(); ++id)
-    if (lastRead[id] >= 0 && !kept.count(static_cast<int>(id)) && !constants[id])
-      steps[lastRead[id]].freeAfter.push_back(static_cast<int>(id));
+  KILN_RETURN_IF_ERROR(bindSteps());
 
   if (stats.generatedKernels > 0) {
     std::string problems;
     llvm::raw_string_ostream os(problems);
     if (llvm::verifyModule(*module, &os)) return Status::error("JIT: generated code does not verify: " + os.str());
+    auto* engine = static_cast<JitEngine*>(code.get());
     KILN_RETURN_IF_ERROR(engine->addModule(std::move(module), std::move(context)));
     for (Step& s : steps) {
       if (s.kind != Step::Kind::Generated) continue;
@@ -188,13 +128,6 @@ Status JitRuntime::Impl::compileSteps() {
       s.kernel = reinterpret_cast<KernelFn>(*address);
     }
   }
-  slots.assign(values.size(), nullptr);
-  owned.assign(values.size(), RuntimeValue{});
-  size_t maxBuffers = 0;
-  for (const Step& s : steps) maxBuffers = std::max(maxBuffers, s.inputs.size() + s.outputs.size());
-  pointers.assign(maxBuffers, nullptr);
-  for (const Step& s : steps)
-    profile.push_back({s.node->name(), s.node->qualifiedOp(), s.kind == Step::Kind::Generated, 0, 0, 0});
   return Status::ok();
 }
 
@@ -203,7 +136,7 @@ bool hasCodeGenerator(const std::string& domain, const std::string& op) {
 }
 
 Expected<std::string> emitKernels(const Model& model, bool assembly, int optLevel) {
-  auto graph = preparedGraph(model);
+  auto graph = shapeInferredCopy(model);
   if (!graph) return graph.takeStatus();
   auto engine = JitEngine::create({.optLevel = optLevel});
   if (!engine) return engine.takeStatus();
@@ -211,7 +144,7 @@ Expected<std::string> emitKernels(const Model& model, bool assembly, int optLeve
   llvm::Module module("kiln", context);
   std::vector<Step> steps;
   JitStats stats;
-  generate(**graph, context, module, steps, stats);
+  generateKernels(**graph, context, module, steps, stats);
   std::string text = "; kiln JIT for " + (*engine)->cpuName() + ": " + std::to_string(stats.generatedKernels) +
                      " generated kernels, " + std::to_string(stats.fallbacks.size()) + " fallbacks\n";
   for (const Fallback& f : stats.fallbacks) text += "; fallback: '" + f.node + "' (" + f.op + "): " + f.reason + "\n";

@@ -7,7 +7,6 @@
 #include <optional>
 #include <unordered_map>
 
-#include "backends/llvm/jit_engine.h"
 #include "backends/llvm/kernel_abi.h"
 #include "backends/llvm/runtime.h"
 #include "backends/llvm/thread_pool.h"
@@ -45,7 +44,9 @@ struct JitRuntime::Impl {
   JitOptions options;
   std::unique_ptr<Graph> graph;  ///< a shape-inferred copy of the model's graph
   std::string file;
-  std::unique_ptr<JitEngine> engine;
+  /// Owns the machine code the kernels of `steps` point into: the JIT engine, or nothing for
+  /// kernels linked into a library.
+  std::shared_ptr<void> code;
   std::unique_ptr<ThreadPool> pool;
   reference::Interpreter interpreter;
   std::vector<Step> steps;
@@ -63,6 +64,9 @@ struct JitRuntime::Impl {
   std::vector<void*> pointers;
 
   Status compileSteps();
+  /// Value ids, operands, liveness, constants and the per-run state of `steps` (which hold
+  /// their nodes, kinds and launches); no code generation.
+  Status bindSteps();
   Status execute(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs);
 };
 

@@ -15,6 +15,7 @@
 #include "tools/lib/command.h"
 #include "tools/lib/dynamic_options.h"
 #include "tools/lib/example_sizes.h"
+#include "tools/lib/compile_library.h"
 #include "tools/lib/compile_summary.h"
 #include "tools/lib/metadata_options.h"
 #include "tools/lib/input_shape_args.h"
@@ -45,6 +46,7 @@ struct CompileOptions {
   DynamicOptions dynamic;  ///< --dynamic, --dynamic-batch, --strict-dynamic
   bool dumpOnnx = false;  ///< --dump-onnx: ONNX snapshots in the dump folder
   std::string targetRuntime = "any";  ///< --target-runtime: any | onnxruntime (com.microsoft ops)
+  LibraryOptions library;  ///< --emit lib|obj|header (docs/aot.md)
 };
 
 /// Default output beside the input: `net.onnx` -> `net.kiln.onnx`, `net.kir` -> `net.onnx`.
@@ -161,6 +163,14 @@ ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metada
   if (*secondImport)
     if (Status s = checkAtSecondSize(*model, **secondImport, *sizes); !s) return failed(s.inFile(input));
 
+  if (o.emit == "lib" || o.emit == "obj" || o.emit == "header") {  // a native library, docs/aot.md
+    if (Status s = checkNotOverwritingInput(input, output, o.force); !s) return failed(s);
+    LibraryOptions lib = o.library;
+    lib.emit = o.emit;
+    lib.optLevel = o.optLevel >= 2 ? 3 : o.optLevel;
+    if (Status s = emitLibrary(*model, output, lib); !s) return failed(s);
+    return {};
+  }
   if (o.emit == "llvm-ir" || o.emit == "asm") {  // the JIT's generated code, kernel by kernel
     auto text = llvmjit::emitKernels(*model, o.emit == "asm");
     if (!text) return failed(text.takeStatus().inFile(input));
@@ -277,9 +287,14 @@ CommandAction addCompileCommand(CLI::App& app) {
                   "Output file (default: beside the input; for --emit ir, llvm-ir, asm: standard output); a folder\n"
                   "in batch mode");
   cmd->add_option("--emit", opts->emit,
-                  "What to write: onnx, ir (textual IR), llvm-ir or asm (the JIT's kernels for this CPU)")
-      ->check(CLI::IsMember({"onnx", "ir", "llvm-ir", "asm"}))
+                  "What to write: onnx, ir (textual IR), llvm-ir or asm (the JIT's kernels for this CPU),\n"
+                  "lib (a shared library with a C API), obj (its object), header (its C header); see docs/aot.md")
+      ->check(CLI::IsMember({"onnx", "ir", "llvm-ir", "asm", "lib", "obj", "header"}))
       ->default_str("onnx");
+  cmd->add_option("--name", opts->library.name, "--emit lib/obj/header: C API prefix (default: the output's stem)");
+  cmd->add_option("--weights", opts->library.weights, "--emit lib/obj: weights embedded (default) or external (OUT.weights)")
+      ->check(CLI::IsMember({"embedded", "external"}));
+  cmd->add_option("--target-cpu", opts->library.targetCpu, "--emit lib/obj: host (default), x86-64-v3, or an LLVM CPU name");
   cmd->add_option("--opset", opts->opset, "ONNX default-domain opset to emit (7 to 21; default: the input's)")
       ->check(CLI::Range(7, 21));
   cmd->add_option("--target-runtime", opts->targetRuntime,
@@ -355,6 +370,8 @@ CommandAction addCompileCommand(CLI::App& app) {
     bool batch = inputs->size() > 1 || std::any_of(o.inputs.begin(), o.inputs.end(), isGlobPattern);
     if (o.emit.empty())
       o.emit = !batch && !o.output.empty() && formatFromPath(o.output) == ModelFormat::TextIR ? "ir" : "onnx";
+    if (batch && (o.emit == "lib" || o.emit == "obj" || o.emit == "header"))
+      return reportError(Status::error("--emit " + o.emit + " compiles one model at a time"));
     if (batch) return compileBatch(o, *metadata, *inputs);
     const std::string& input = inputs->front();
     std::string output = o.output.empty() && o.emit == "onnx" ? defaultOutput(input, o.emit) : o.output;
