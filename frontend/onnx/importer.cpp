@@ -13,6 +13,7 @@
 
 #include "frontend/onnx/function_inline.h"
 #include "frontend/onnx/import_context.h"
+#include "frontend/onnx/limits_check.h"
 #include "frontend/onnx/model_import.h"
 #include "frontend/onnx/opset_upgrade.h"
 #include "ir/op_registry.h"
@@ -46,9 +47,9 @@ Status finishImport(Model& model, ImportContext& ctx) {
 
 Expected<Model> importImpl(std::string_view bytes, ImportContext& ctx) {
   if (bytes.empty()) return Status::error("empty file");
-  if (bytes.size() > ctx.options.maxModelBytes)
-    return Status::error("model is " + formatBytes(bytes.size()) + ", over the limit of " +
-                         formatBytes(ctx.options.maxModelBytes) + " (ImportOptions::maxModelBytes)");
+  if (bytes.size() > ctx.options.limits.maxModelBytes)
+    return Status::error("model is " + formatBytes(bytes.size()) + ", over the model size limit of " +
+                         formatBytes(ctx.options.limits.maxModelBytes) + " " + limitHint("--max-model-bytes"));
   if (bytes.size() > static_cast<size_t>(INT_MAX))
     return Status::error("model is " + formatBytes(bytes.size()) +
                          ": protobuf cannot parse a message over 2 GiB (store the weights as external data)");
@@ -60,13 +61,14 @@ Expected<Model> importImpl(std::string_view bytes, ImportContext& ctx) {
     // Each subgraph level nests three messages (graph, node, attribute); protobuf's default
     // limit of 100 would stop a legal model long before maxSubgraphDepth does. The clamp keeps
     // protobuf's own recursion within the stack whatever the option says.
-    int depth = std::clamp(ctx.options.maxSubgraphDepth, 0, 1000);
+    int depth = std::clamp(ctx.options.limits.maxSubgraphDepth, 0, 1000);
     in.SetRecursionLimit(std::max(100, 3 * depth + 16));
     if (!proto.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
       return Status::error("not a valid ONNX model: failed to parse protobuf");
   }
   // Protobuf accepts many byte strings as some message; a model must at least have a graph.
   if (!proto.has_graph()) return Status::error("not a valid ONNX model: the parsed protobuf has no graph");
+  KILN_RETURN_IF_ERROR(checkProtoLimits(proto, ctx.options.limits));
 
   auto model = liftModel(proto, ctx);
   if (!model) return model;
@@ -99,9 +101,9 @@ Expected<Model> importModelFile(const std::string& path, const ImportOptions& op
   if (!S_ISREG(st.st_mode)) return withFile(Status::error("not a regular file"), path);
   auto size = static_cast<uint64_t>(st.st_size);
   if (size == 0) return withFile(Status::error("empty file"), path);
-  if (size > options.maxModelBytes)
-    return withFile(Status::error("model is " + formatBytes(size) + ", over the limit of " +
-                                  formatBytes(options.maxModelBytes) + " (ImportOptions::maxModelBytes)"),
+  if (size > options.limits.maxModelBytes)
+    return withFile(Status::error("model is " + formatBytes(size) + ", over the model size limit of " +
+                                  formatBytes(options.limits.maxModelBytes) + " " + limitHint("--max-model-bytes")),
                     path);
   // Parse straight from a mapping of the file: no copy of the whole file on the heap.
   auto mapped = MappedBuffer::map(path, 0, size);

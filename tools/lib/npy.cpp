@@ -11,6 +11,8 @@
 #include <limits>
 #include <optional>
 
+#include "ir/atomic_file.h"
+
 namespace kiln::tools {
 namespace {
 
@@ -577,27 +579,6 @@ Expected<std::string> readWholeFile(const std::string& path) {
   return bytes;
 }
 
-Status writeAtomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Status::error(path + ": cannot write: " + std::strerror(errno));
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return Status::error(path + ": write failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Status::error(path + ": cannot replace: " + ec.message());
-  }
-  return Status::ok();
-}
 
 }  // namespace
 
@@ -616,13 +597,13 @@ Expected<std::vector<NamedTensor>> readNpz(const std::string& path) {
 Status writeNpy(const std::string& path, const Tensor& t) {
   auto bytes = formatNpy(t);
   if (!bytes) return Status::error(path + ": " + bytes.status().diagnostic().message);
-  return writeAtomically(path, *bytes);
+  return writeFileAtomically(path, *bytes);
 }
 
 Status writeNpz(const std::string& path, const std::vector<NamedTensor>& arrays, bool compress) {
   auto bytes = formatNpz(arrays, compress);
   if (!bytes) return Status::error(path + ": " + bytes.status().diagnostic().message);
-  return writeAtomically(path, *bytes);
+  return writeFileAtomically(path, *bytes);
 }
 
 }  // namespace kiln::tools
