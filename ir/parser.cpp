@@ -908,39 +908,43 @@ class Parser {
     }
     bool negate = consumeIf(TokenKind::Minus);
     Dim sum;
-    KILN_RETURN_IF_ERROR(dimTerm(sum));
-    if (negate) sum = Dim(0) - sum;
+    KILN_RETURN_IF_ERROR(dimTerm(sum, negate));
     while (tok_.is(TokenKind::Plus) || tok_.is(TokenKind::Minus)) {
       bool minus = tok_.is(TokenKind::Minus);
       consume();
       Dim t;
-      KILN_RETURN_IF_ERROR(dimTerm(t));
-      sum = minus ? sum - t : sum + t;
+      KILN_RETURN_IF_ERROR(dimTerm(t, minus));
+      sum = sum + t;
     }
     out = sum;
     return Status::ok();
   }
 
-  Status dimTerm(Dim& out) {
-    KILN_RETURN_IF_ERROR(dimFactor(out));
+  /// A term's sign goes with its first factor, so the printed `-9223372036854775808*n` (an
+  /// INT64_MIN coefficient, whose magnitude is no int64) reads back.
+  Status dimTerm(Dim& out, bool negative) {
+    KILN_RETURN_IF_ERROR(dimFactor(out, negative));
     while (consumeIf(TokenKind::Star)) {
       Dim f;
-      KILN_RETURN_IF_ERROR(dimFactor(f));
+      KILN_RETURN_IF_ERROR(dimFactor(f, false));
       out = out * f;
     }
     return Status::ok();
   }
 
-  Status dimFactor(Dim& out) {
+  Status dimFactor(Dim& out, bool negative) {
     if (tok_.is(TokenKind::Integer)) {
+      NumberLit n{.negative = negative, .tok = tok_};
+      consume();
       int64_t v;
-      KILN_RETURN_IF_ERROR(intLit(&v));
+      KILN_RETURN_IF_ERROR(toInt(n, &v));
       out = Dim(v);
       return Status::ok();
     }
     if (tok_.is(TokenKind::Identifier) || tok_.is(TokenKind::String)) {
       out = Dim::symbol(tok_.text);
       consume();
+      if (negative) out = Dim(0) - out;
       return Status::ok();
     }
     return unexpected("a dim (integer, symbol or '?')");

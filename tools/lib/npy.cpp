@@ -178,6 +178,9 @@ std::vector<std::byte> reverseAxes(const std::byte* data, const std::vector<int6
   int64_t count = 1;
   for (int64_t d : dims) count *= d;
   std::vector<std::byte> out(static_cast<size_t>(count) * itemSize);
+  // Nothing to move (and memcpy must not see the null data of an empty vector): a zero-width
+  // item ('<U0') or an empty array.
+  if (out.empty()) return out;
   // Strides of the on-disk array, whose dims are `dims` reversed.
   std::vector<int64_t> diskStrides(r, 1);
   for (size_t i = 1; i < r; ++i) diskStrides[i] = diskStrides[i - 1] * dims[i - 1];
