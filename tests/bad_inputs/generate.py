@@ -270,12 +270,19 @@ def main():
                       "args": ["run", "valid.onnx", "--input", "{file}", "-o", "{out}"],
                       "expect": npz_expect[fname], "why": f"hostile .npz input {fname}"})
 
+    with open(os.path.join(out, "npz_inputs.npz"), "wb") as f:
+        f.write(npz_bytes({"x.npy": npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }", x)}))
+
     # ---- outputs -------------------------------------------------------------------------
     for cmd in ("compile", "convert"):
         table.append({"name": f"{cmd} over its input", "file": "valid.onnx", "args": [cmd, "{copy}", "-o", "{copy}"],
                       "expect": "--force", "why": "writing the output over the input model needs --force",
                       "overwrite_input": True})
 
+    table.append({"name": "run -o over its --input", "file": "valid.onnx",
+                  "args": ["run", "valid.onnx", "--input", "{copy}", "-o", "{copy}"], "expect": "--force",
+                  "why": "kiln run -o naming its own --input .npz needs --force", "overwrite_input": True,
+                  "copy_from": "npz_inputs.npz"})
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump(table, f, indent=1)
         f.write("\n")

@@ -26,11 +26,12 @@ def run_case(kiln, case, work):
     target = os.path.join(CORPUS, case["file"])
     args = list(case["args"])
     if case.get("overwrite_input"):
-        copy = os.path.join(work, "model.onnx")
-        shutil.copyfile(target, copy)
+        source = os.path.join(CORPUS, case.get("copy_from", case["file"]))
+        copy = os.path.join(work, "model" + os.path.splitext(source)[1])
+        shutil.copyfile(source, copy)
         before = open(copy, "rb").read()
         args = [a.replace("{copy}", copy) for a in args]
-        watched, expected_bytes, named = copy, before, "model.onnx"
+        watched, expected_bytes, named = copy, before, os.path.basename(copy)
     else:
         with open(out, "wb") as f:
             f.write(SENTINEL)
@@ -56,7 +57,7 @@ def run_case(kiln, case, work):
         problems.append(f"message does not name {named}: {lines[0][:300]}")
     if not os.path.exists(watched) or open(watched, "rb").read() != expected_bytes:
         problems.append(f"{os.path.basename(watched)} was changed by a failing run")
-    leftovers = sorted(set(os.listdir(work)) - {"out.onnx", "model.onnx"})
+    leftovers = sorted(set(os.listdir(work)) - {"out.onnx", os.path.basename(watched)})
     if leftovers:
         problems.append(f"files left behind: {leftovers}")
     return problems
