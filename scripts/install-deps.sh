@@ -19,6 +19,8 @@ packages=(
   libeigen3-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev libxxhash-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # libFuzzer targets (fuzz/, scripts/fuzz.sh, ctest fuzz.smoke)
+  clang libclang-rt-14-dev
   # test model generation only
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
 )
