@@ -1,4 +1,4 @@
-// libFuzzer target: textual IR -> parse -> verify -> print -> parse again. A model that parses
+// libFuzzer target: textual IR -> parse -> verify -> shape inference -> print -> parse again. A model that parses
 // must print to text that parses back (the printer and parser agree on every accepted input).
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "ir/shape_inference.h"
 #include "ir/verifier.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto model = kiln::parseModel(text, "fuzz.kir", limits);
   if (!model) return 0;
   (void)kiln::verifyModel(*model);
+  (void)kiln::inferShapes(*model->graph);
   std::string printed = kiln::printModel(*model);
   auto again = kiln::parseModel(printed, "printed.kir", limits);
   if (!again) {

@@ -1,5 +1,5 @@
 // libFuzzer target: ONNX bytes -> import (protobuf parse, limits, lift, canonical upgrade) ->
-// verify -> print. Any input may be refused; none may crash, leak, hang or trip a sanitizer.
+// symbolic shape inference (every op's shape function) -> verify -> print. Any input may be refused; none may crash, leak, hang or trip a sanitizer.
 
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +7,7 @@
 
 #include "frontend/onnx/importer.h"
 #include "ir/printer.h"
+#include "ir/shape_inference.h"
 #include "ir/verifier.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto model = kiln::onnx_frontend::importModelBytes(
       std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.onnx", "", options);
   if (!model) return 0;
+  (void)kiln::inferShapes(*model->graph);
   (void)kiln::verifyModel(*model);
   (void)kiln::printModel(*model);
   return 0;
