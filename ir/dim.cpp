@@ -1,6 +1,7 @@
 #include "ir/dim.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -138,8 +139,8 @@ Dim operator*(const Dim& a, const Dim& b) {
 Dim exactDiv(const Dim& a, const Dim& b) {
   if (a.isUnknown() || b.isUnknown()) return Dim();
   if (b.isStatic()) {
-    // -1 too: INT64_MIN / -1 overflows (and a negative size is meaningless anyway).
-    if (b.value_ == 0 || b.value_ == -1) return b.value_ == -1 ? Dim(0) - a : Dim();
+    if (b.value_ == 0) return Dim();
+    if (b.value_ == -1) return Dim(0) - a;  // INT64_MIN / -1 overflows: negation checks it
     if (a.isStatic()) return a.value_ % b.value_ == 0 ? Dim(a.value_ / b.value_) : Dim();
     auto t = a.terms();
     for (auto& x : t) {
@@ -151,9 +152,11 @@ Dim exactDiv(const Dim& a, const Dim& b) {
   if (a == b) return Dim(1);
   // Divide by a single monomial c*s1*s2...: every term of `a` must contain it.
   auto divisor = b.terms();
-  if (divisor.size() != 1 || divisor[0].coeff == -1) return Dim();
+  if (divisor.size() != 1) return Dim();
   auto t = a.terms();
   for (auto& x : t) {
+    // INT64_MIN / -1 (and INT64_MIN % -1) overflow.
+    if (divisor[0].coeff == -1 && x.coeff == std::numeric_limits<int64_t>::min()) return Dim();
     if (x.coeff % divisor[0].coeff != 0) return Dim();
     x.coeff /= divisor[0].coeff;
     for (const auto& s : divisor[0].symbols) {
