@@ -80,13 +80,11 @@ Value* transposedKey(opset::Builder& b, Value* k, size_t rank) {
   return t->output(0);
 }
 
-Expected<Value*> expandAttention(opset::Builder& b, Node* n, DType dtype) {
-  auto rank = opset::knownRank(n->input(1));
-  if (!rank || *rank < 2) return Status::nodeError(n->name(), n->qualifiedOp(), "key rank is not known");
-  Value* q = n->input(0);
+/// Softmax(scale * Q Kt + mask) V with the key already transposed: what both attention ops share.
+Value* attentionCore(opset::Builder& b, const Node* n, Value* q, Value* kt, Value* v, DType dtype) {
   float scale = n->floatAttr("scale", 1.0f);
   if (scale != 1.0f) q = b.op("Mul", {q, scalarConst(b, dtype, scale, "scale")}, "scaled_q");
-  Value* s = b.op("MatMul", {q, transposedKey(b, n->input(1), static_cast<size_t>(*rank))}, "scores");
+  Value* s = b.op("MatMul", {q, kt}, "scores");
   if (Value* mask = n->input(3)) {
     if (opset::knownDType(mask) == DType::Bool)
       s = b.op("Where", {mask, scalarConst(b, dtype, n->floatAttr("masked_value", -INFINITY), "masked"), s}, "masked_scores");
@@ -95,7 +93,60 @@ Expected<Value*> expandAttention(opset::Builder& b, Node* n, DType dtype) {
   }
   Node* sm = b.node("Softmax", {s}, "probs");
   sm->setAttr("axis", Attribute(int64_t{-1}));
-  return b.op("MatMul", {sm->output(0), n->input(2)}, "attention");
+  return b.op("MatMul", {sm->output(0), v}, "attention");
+}
+
+Expected<Value*> expandAttention(opset::Builder& b, Node* n, DType dtype) {
+  auto rank = opset::knownRank(n->input(1));
+  if (!rank || *rank < 2) return Status::nodeError(n->name(), n->qualifiedOp(), "key rank is not known");
+  return attentionCore(b, n, n->input(0), transposedKey(b, n->input(1), static_cast<size_t>(*rank)), n->input(2), dtype);
+}
+
+Value* transposed(opset::Builder& b, Value* x, std::vector<int64_t> perm, std::string_view hint) {
+  Node* t = b.node("Transpose", {x}, hint);
+  t->setAttr("perm", Attribute(std::move(perm)));
+  return t->output(0);
+}
+
+/// Whether `y`'s one use is a Reshape to a constant shape without 0 (copy) entries: that Reshape
+/// can read the heads directly, so the head merge needs no Reshape of its own (the node count of
+/// torch's export, where the merge Reshape flattens straight to [S*B, E]).
+bool mergesIntoReshape(const Value* y) {
+  if (y->isGraphOutput() || y->uses().size() != 1) return false;
+  const Node* user = y->uses()[0].user;
+  if (!user || user->opType() != "Reshape" || !user->domain().empty() || y->uses()[0].index != 0) return false;
+  const Tensor* shape = user->numInputs() > 1 ? opset::constantTensor(user->input(1)) : nullptr;
+  if (!shape || user->intAttr("allowzero", 0) != 0) return false;
+  for (int64_t i = 0; i < shape->numElements(); ++i)
+    if (shape->scalarAsDouble(i) == 0) return false;
+  return true;
+}
+
+/// Splits heads, attends per (batch, head), merges heads: the Reshape/Transpose pairs the
+/// fusion absorbed, with shapes read from the inputs at run time (0 copies a dim, -1 infers one).
+Expected<Value*> expandMultiHeadAttention(opset::Builder& b, Node* n, DType dtype) {
+  int64_t heads = n->intAttr("num_heads", 0);
+  bool sbh = n->stringAttr("layout", "BSH") == "SBH";
+  std::vector<int64_t> hidden;
+  for (size_t i = 0; i < 3; ++i) {
+    auto rank = opset::knownRank(n->input(i));
+    const Shape& s = n->input(i)->shape();
+    if (!rank || *rank != 3 || !s.dims().back().isStatic() || heads <= 0 || s.dims().back().value() % heads != 0)
+      return Status::nodeError(n->name(), n->qualifiedOp(), "Q, K, V must be 3-D with a static last dim divisible by num_heads");
+    hidden.push_back(s.dims().back().value());
+  }
+  auto split = [&](Value* x, int64_t width, std::vector<int64_t> perm, std::string_view hint) {
+    std::vector<int64_t> shape = sbh ? std::vector<int64_t>{0, -1, width / heads} : std::vector<int64_t>{0, 0, heads, width / heads};
+    return transposed(b, b.op("Reshape", {x, b.int64s(shape, "heads_shape")}, hint), std::move(perm), hint);
+  };
+  Value* q = split(n->input(0), hidden[0], sbh ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{0, 2, 1, 3}, "q_heads");
+  Value* kt = split(n->input(1), hidden[1], sbh ? std::vector<int64_t>{1, 2, 0} : std::vector<int64_t>{0, 2, 3, 1}, "k_heads");
+  Value* v = split(n->input(2), hidden[2], sbh ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{0, 2, 1, 3}, "v_heads");
+  Value* o = attentionCore(b, n, q, kt, v, dtype);
+  o = transposed(b, o, sbh ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{0, 2, 1, 3}, "merged_heads");
+  if (mergesIntoReshape(n->output(0))) return o;
+  std::vector<int64_t> merged = sbh ? std::vector<int64_t>{0, -1, hidden[2]} : std::vector<int64_t>{0, 0, hidden[2]};
+  return b.op("Reshape", {o, b.int64s(merged, "merged_shape")}, "merged");
 }
 
 Expected<Value*> expandRmsNorm(opset::Builder& b, Node* n, DType dtype) {
@@ -138,17 +189,20 @@ Expected<Value*> expandFusedElementwise(opset::Builder& b, Node* n, opset::NameG
 bool hasKilnExpansion(const Node& node) {
   if (node.domain() != "kiln") return false;
   const std::string& op = node.opType();
-  return op == "FusedConv" || op == "Attention" || op == "RMSNorm" || op == "Silu" || op == "FusedElementwise";
+  return op == "FusedConv" || op == "Attention" || op == "MultiHeadAttention" || op == "RMSNorm" || op == "Silu" || op == "FusedElementwise";
 }
 
 Status expandKilnNode(Node* node, opset::NameGen& names) {
   opset::Builder b(names, node);
   DType dtype = opset::knownDType(node->input(0));
-  if (!isFloat(dtype)) return Status::nodeError(node->name(), node->qualifiedOp(), "element type is not a known float type");
   const std::string& op = node->opType();
+  // A FusedElementwise body keeps its own types (a group may start at a boolean Where).
+  if (!isFloat(dtype) && op != "FusedElementwise")
+    return Status::nodeError(node->name(), node->qualifiedOp(), "element type is not a known float type");
   Expected<Value*> y = Status::error("no expansion");
   if (op == "FusedConv") y = expandFusedConv(b, node, dtype);
   else if (op == "Attention") y = expandAttention(b, node, dtype);
+  else if (op == "MultiHeadAttention") y = expandMultiHeadAttention(b, node, dtype);
   else if (op == "RMSNorm") y = expandRmsNorm(b, node, dtype);
   else if (op == "FusedElementwise") y = expandFusedElementwise(b, node, names);
   else if (op == "Silu") y = b.op("Mul", {node->input(0), b.op("Sigmoid", {node->input(0)}, "sigmoid")}, "silu");

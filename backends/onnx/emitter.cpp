@@ -9,6 +9,7 @@
 #include <set>
 
 #include "backends/onnx/onnx_checker.h"
+#include "backends/onnx/ort_contrib.h"
 #include "backends/onnx/opset_adapt.h"
 #include "backends/onnx/proto_graph.h"
 #include "backends/onnx/proto_tensor.h"
@@ -155,6 +156,11 @@ Expected<Prepared> prepare(const Model& model, const EmitOptions& options) {
   // The caller's model is const and may be emitted again at another opset: adapt a copy.
   // Tensors are shared by the copy, so weights are not duplicated.
   Prepared p{cloneModel(model), target};
+  // For ONNX Runtime, fused ops it has a contrib kernel for become that kernel first.
+  if (options.runtime == TargetRuntime::OnnxRuntime) {
+    auto lowered = lowerToOnnxRuntimeContribOps(p.model);
+    if (!lowered) return lowered.takeStatus().inFile(model.sourcePath);
+  }
   // kiln-domain fused ops are written as the standard ops they stand for; adaptation then
   // expresses those at the target opset.
   KILN_RETURN_IF_ERROR(expandKilnOps(p.model).inFile(model.sourcePath));
@@ -164,7 +170,8 @@ Expected<Prepared> prepare(const Model& model, const EmitOptions& options) {
   return p;
 }
 
-Status buildModelProto(const Model& m, onnx::ModelProto& proto, ExternalDataLayout* external) {
+Status buildModelProto(const Model& m, onnx::ModelProto& proto, ExternalDataLayout* external,
+                       DeferredRawData* deferred = nullptr) {
   proto.set_ir_version(m.irVersion);
   proto.set_producer_name(m.producerName.empty() ? "kiln" : m.producerName);
   if (!m.producerVersion.empty()) proto.set_producer_version(m.producerVersion);
@@ -181,7 +188,7 @@ Status buildModelProto(const Model& m, onnx::ModelProto& proto, ExternalDataLayo
     entry->set_key(key);
     entry->set_value(value);
   }
-  KILN_RETURN_IF_ERROR(writeMainGraphProto(*m.graph, *proto.mutable_graph(), external));
+  KILN_RETURN_IF_ERROR(writeMainGraphProto(*m.graph, *proto.mutable_graph(), external, deferred));
   for (const Function& f : m.functions)
     KILN_RETURN_IF_ERROR(writeFunctionProto(f, *proto.add_functions(), external));
   return Status::ok();
@@ -325,7 +332,9 @@ Status emitModelFile(const Model& model, const std::string& path, const EmitOpti
   bool check = shouldCheck(options, prepared->target);
   Status st = check ? checkInterfaceTypes(*m.graph) : Status::ok();
   onnx::ModelProto proto;
-  if (st) st = buildModelProto(m, proto, layout ? &*layout : nullptr);
+  // Without a data file, large weights are written straight from the model's tensors.
+  DeferredRawData deferred;
+  if (st) st = buildModelProto(m, proto, layout ? &*layout : nullptr, layout ? nullptr : &deferred);
   if (st) st = checkProtoSize(proto);
   if (!st) return st.inFile(path);
 
@@ -334,7 +343,7 @@ Status emitModelFile(const Model& model, const std::string& path, const EmitOpti
     st = runOnnxChecker(proto, "", nullptr);
     if (!st) return st.inFile(path);
   }
-  return writeFileAtomically(path, [&](AtomicFileWriter& out) { return serializeTo(proto, out); });
+  return writeFileAtomically(path, [&](AtomicFileWriter& out) { return deferred.writeModel(proto, out); });
 }
 
 }  // namespace kiln::onnx_backend

@@ -11,6 +11,10 @@
 
 namespace kiln::onnx_backend {
 
+/// Which runtime the file is for: any (standard ONNX only) or ONNX Runtime, whose com.microsoft
+/// contrib ops then stand for kiln's fused ops where they are exact (backends/onnx/ort_contrib.h).
+enum class TargetRuntime { Standard, OnnxRuntime };
+
 struct EmitOptions {
   /// Default-domain opset to write; nullopt keeps the opset the model was imported at.
   std::optional<int64_t> targetOpset;
@@ -19,6 +23,7 @@ struct EmitOptions {
   /// Write initializers over this many bytes to `<output>.data` beside the model; models whose
   /// proto would pass 2 GiB always use external data.
   std::optional<uint64_t> externalDataThreshold;
+  TargetRuntime runtime = TargetRuntime::Standard;
 };
 
 /// Serializes `model` to bytes (no file I/O; external data is not possible here).

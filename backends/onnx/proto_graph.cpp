@@ -90,7 +90,7 @@ bool becomesInitializer(const Node& n, const std::unordered_set<const Value*>& g
 /// One naming scope (the main graph with its subgraphs, or one function body) being written.
 class ScopeWriter {
  public:
-  explicit ScopeWriter(ExternalDataLayout* external) : external_(external) {}
+  ScopeWriter(ExternalDataLayout* external, DeferredRawData* deferred) : external_(external), deferred_(deferred) {}
 
   /// Claims a name for `v`: its own when free, else its own (or `value`) with a suffix.
   void claim(const Value* v) {
@@ -145,8 +145,8 @@ class ScopeWriter {
   Status writeAttribute(const Node& n, const std::string& name, const Attribute& a,
                         onnx::AttributeProto& proto);
   Status writeTensor(const Node& n, const std::string& attrName, const Tensor& t,
-                     onnx::TensorProto& proto) {
-    Status st = writeTensorProto(t, proto, external_);
+                     onnx::TensorProto& proto, DeferredRawData* deferred = nullptr) {
+    Status st = writeTensorProto(t, proto, external_, deferred);
     if (!st) return nodeError(n, "attribute '" + attrName + "': " + st.diagnostic().message);
     return st;
   }
@@ -156,6 +156,7 @@ class ScopeWriter {
                     onnx::GraphProto* graph, std::vector<std::string>* names);
 
   ExternalDataLayout* external_;
+  DeferredRawData* deferred_;  ///< for the main graph's initializers only
   std::unordered_map<const Value*, std::string> names_;
   std::unordered_set<std::string> used_;
 };
@@ -262,7 +263,7 @@ Status ScopeWriter::writeGraph(const Graph& g, onnx::GraphProto& proto, bool isM
   for (const auto& [v, t] : g.inputDefaults()) {
     auto* init = proto.add_initializer();
     init->set_name(*nameOf(v));
-    Status st = writeTensorProto(t, *init, external_);
+    Status st = writeTensorProto(t, *init, external_, isMain ? deferred_ : nullptr);
     if (!st) return Status::error("initializer '" + init->name() + "': " + st.diagnostic().message);
   }
 
@@ -272,7 +273,7 @@ Status ScopeWriter::writeGraph(const Graph& g, onnx::GraphProto& proto, bool isM
       auto* init = proto.add_initializer();
       init->set_name(*nameOf(n->output(0)));
       if (!n->docString().empty()) init->set_doc_string(n->docString());
-      KILN_RETURN_IF_ERROR(writeTensor(*n, "value", n->attr("value")->t(), *init));
+      KILN_RETURN_IF_ERROR(writeTensor(*n, "value", n->attr("value")->t(), *init, deferred_));
       initializers.insert(n->output(0));
       continue;
     }
@@ -334,8 +335,8 @@ Status ScopeWriter::writeFunction(const Function& f, onnx::FunctionProto& proto)
 }  // namespace
 
 Status writeMainGraphProto(const Graph& graph, onnx::GraphProto& proto,
-                           ExternalDataLayout* external) {
-  ScopeWriter writer(external);
+                           ExternalDataLayout* external, DeferredRawData* deferred) {
+  ScopeWriter writer(external, deferred);
   // The model's interface keeps its names: claim them before any inner value can.
   for (const Value* v : graph.inputs()) writer.claim(v);
   for (const Value* v : graph.outputs()) writer.claim(v);
@@ -345,7 +346,7 @@ Status writeMainGraphProto(const Graph& graph, onnx::GraphProto& proto,
 
 Status writeFunctionProto(const Function& function, onnx::FunctionProto& proto,
                           ExternalDataLayout* external) {
-  ScopeWriter writer(external);
+  ScopeWriter writer(external, nullptr);
   return writer.writeFunction(function, proto);
 }
 

@@ -13,15 +13,17 @@ class TypeProto;
 
 namespace kiln::onnx_backend {
 
+class DeferredRawData;
 class ExternalDataLayout;
 
 /// Writes the main graph and, recursively, its subgraphs: inputs, initializers, nodes, outputs
 /// and a value_info entry for every other value whose type is known. Names are kept where they
 /// are unique across the graph and its subgraphs (the main graph's inputs and outputs claim
 /// theirs first); a clashing or missing name gets a numbered suffix. Top-level Constant nodes
-/// become initializers (rule in the .cpp). `external` (may be null) receives large tensors.
+/// become initializers (rule in the .cpp). `external` (may be null) receives large tensors;
+/// else `deferred` (may be null) takes the bytes of large initializers.
 Status writeMainGraphProto(const Graph& graph, ONNX_NAMESPACE::GraphProto& proto,
-                           ExternalDataLayout* external);
+                           ExternalDataLayout* external, DeferredRawData* deferred = nullptr);
 
 /// Writes a model-local function. Its body is its own naming scope; Constants stay nodes
 /// (FunctionProto has no initializers).

@@ -74,7 +74,7 @@ Status ExternalDataLayout::writeTo(AtomicFileWriter& out) const {
 }
 
 Status writeTensorProto(const Tensor& t, ONNX_NAMESPACE::TensorProto& proto,
-                        ExternalDataLayout* external) {
+                        ExternalDataLayout* external, DeferredRawData* deferred) {
   if (t.dtype() == DType::Undefined) return Status::error("tensor has no element type");
   if (t.isElided())
     return Status::error("tensor data was elided (" + tensorSummary(t, true) +
@@ -96,6 +96,10 @@ Status writeTensorProto(const Tensor& t, ONNX_NAMESPACE::TensorProto& proto,
   if (!t.rawData()) return Status::error("tensor (" + tensorSummary(t, false) + ") has no data");
   if (external && external->wants(t)) {
     external->place(t, proto);
+    return Status::ok();
+  }
+  if (deferred && deferred->wants(t)) {
+    deferred->defer(t, proto);
     return Status::ok();
   }
   proto.set_raw_data(t.rawData(), t.byteSize());

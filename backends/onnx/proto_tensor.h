@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/onnx/deferred_raw_data.h"
 #include "ir/atomic_file.h"
 #include "ir/diagnostic.h"
 #include "ir/tensor.h"
@@ -57,7 +58,9 @@ class ExternalDataLayout {
 /// Fills `proto` from `t`: data type, dims, then raw_data (numeric types, little-endian as
 /// stored), string_data (strings), or an external reference when `external` wants the tensor.
 /// The name is left to the caller. Fails on tensors whose bytes are not available (elided).
+/// `deferred` (only for top-level initializers) takes the bytes of large tensors that stay in
+/// the proto, to be written straight from `t` when the model is written.
 Status writeTensorProto(const Tensor& t, ONNX_NAMESPACE::TensorProto& proto,
-                        ExternalDataLayout* external);
+                        ExternalDataLayout* external, DeferredRawData* deferred = nullptr);
 
 }  // namespace kiln::onnx_backend

@@ -44,7 +44,7 @@ Status expandedKernel(KernelContext& ctx) {
 }  // namespace
 
 void registerFusedKernels(KernelRegistry& r) {
-  for (const char* op : {"FusedConv", "Attention", "RMSNorm", "Silu", "FusedElementwise"}) r.add("kiln", op, expandedKernel);
+  for (const char* op : {"FusedConv", "Attention", "MultiHeadAttention", "RMSNorm", "Silu", "FusedElementwise"}) r.add("kiln", op, expandedKernel);
 }
 
 }  // namespace kiln::reference

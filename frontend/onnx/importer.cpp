@@ -1,8 +1,11 @@
 #include "frontend/onnx/importer.h"
 
+#include <fcntl.h>
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <onnx/onnx_pb.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -45,46 +48,73 @@ Status finishImport(Model& model, ImportContext& ctx) {
   return Status::ok();
 }
 
-Expected<Model> importImpl(std::string_view bytes, ImportContext& ctx) {
-  if (bytes.empty()) return Status::error("empty file");
-  if (bytes.size() > ctx.options.limits.maxModelBytes)
-    return Status::error("model is " + formatBytes(bytes.size()) + ", over the model size limit of " +
-                         formatBytes(ctx.options.limits.maxModelBytes) + " " + limitHint("--max-model-bytes"));
-  if (bytes.size() > static_cast<size_t>(INT_MAX))
-    return Status::error("model is " + formatBytes(bytes.size()) +
+/// Checks the size of a model about to be parsed against the limits of kiln and protobuf.
+Status checkModelSize(uint64_t size, const ImportOptions& options) {
+  if (size == 0) return Status::error("empty file");
+  if (size > options.limits.maxModelBytes)
+    return Status::error("model is " + formatBytes(size) + ", over the model size limit of " +
+                         formatBytes(options.limits.maxModelBytes) + " " + limitHint("--max-model-bytes"));
+  if (size > static_cast<uint64_t>(INT_MAX))
+    return Status::error("model is " + formatBytes(size) +
                          ": protobuf cannot parse a message over 2 GiB (store the weights as external data)");
+  return Status::ok();
+}
 
-  onnx::ModelProto proto;
-  {
-    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                              static_cast<int>(bytes.size()));
-    // Each subgraph level nests three messages (graph, node, attribute); protobuf's default
-    // limit of 100 would stop a legal model long before maxSubgraphDepth does. The clamp keeps
-    // protobuf's own recursion within the stack whatever the option says.
-    int depth = std::clamp(ctx.options.limits.maxSubgraphDepth, 0, 1000);
-    in.SetRecursionLimit(std::max(100, 3 * depth + 16));
-    if (!proto.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
-      return Status::error("not a valid ONNX model: failed to parse protobuf");
-  }
+/// Parses a ModelProto from `in`, which must hold exactly one message.
+Status parseModelProto(google::protobuf::io::CodedInputStream& in, const ImportOptions& options,
+                       onnx::ModelProto& proto) {
+  // Each subgraph level nests three messages (graph, node, attribute); protobuf's default
+  // limit of 100 would stop a legal model long before maxSubgraphDepth does. The clamp keeps
+  // protobuf's own recursion within the stack whatever the option says.
+  int depth = std::clamp(options.limits.maxSubgraphDepth, 0, 1000);
+  in.SetRecursionLimit(std::max(100, 3 * depth + 16));
+  if (!proto.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
+    return Status::error("not a valid ONNX model: failed to parse protobuf");
   // Protobuf accepts many byte strings as some message; a model must at least have a graph.
   if (!proto.has_graph()) return Status::error("not a valid ONNX model: the parsed protobuf has no graph");
-  KILN_RETURN_IF_ERROR(checkProtoLimits(proto, ctx.options.limits));
+  return checkProtoLimits(proto, options.limits);
+}
 
+/// Lifts a parsed proto into kiln's IR (its raw_data moves into the model's tensors).
+Expected<Model> liftAndFinish(onnx::ModelProto& proto, ImportContext& ctx) {
   auto model = liftModel(proto, ctx);
   if (!model) return model;
   KILN_RETURN_IF_ERROR(finishImport(*model, ctx));
   return model;
 }
 
-}  // namespace
+Expected<Model> importFromBytes(std::string_view bytes, ImportContext& ctx) {
+  KILN_RETURN_IF_ERROR(checkModelSize(bytes.size(), ctx.options));
+  onnx::ModelProto proto;
+  {
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              static_cast<int>(bytes.size()));
+    KILN_RETURN_IF_ERROR(parseModelProto(in, ctx.options, proto));
+  }
+  return liftAndFinish(proto, ctx);
+}
 
-Expected<Model> importModelBytes(std::string_view bytes, const std::string& displayName, const std::string& baseDir,
-                                 const ImportOptions& options) {
-  ImportContext ctx{.file = displayName, .baseDir = baseDir, .options = options};
-  // libonnx reports through exceptions and protobuf or the allocator may throw: none of them
-  // crosses this boundary.
+/// Reads the file through a small buffer rather than a mapping of all of it: the weights are
+/// then resident once (in the parsed proto, later in the model's tensors), not twice, which
+/// halves the peak memory of importing a large model.
+Expected<Model> importFromFile(int fd, uint64_t size, ImportContext& ctx) {
+  KILN_RETURN_IF_ERROR(checkModelSize(size, ctx.options));
+  onnx::ModelProto proto;
+  {
+    google::protobuf::io::FileInputStream file(fd, 1 << 20);
+    google::protobuf::io::CodedInputStream in(&file);
+    KILN_RETURN_IF_ERROR(parseModelProto(in, ctx.options, proto));
+    if (file.GetErrno() != 0) return Status::error(std::string("cannot read: ") + std::strerror(file.GetErrno()));
+  }
+  return liftAndFinish(proto, ctx);
+}
+
+/// Runs `import` with every exception libonnx, protobuf or the allocator may throw turned into
+/// a diagnostic naming the file: none of them crosses this boundary.
+template <typename Import>
+Expected<Model> guarded(const std::string& displayName, Import&& import) {
   try {
-    auto model = importImpl(bytes, ctx);
+    auto model = import();
     if (!model) return withFile(model.takeStatus(), displayName);
     return model;
   } catch (const std::bad_alloc&) {
@@ -94,24 +124,33 @@ Expected<Model> importModelBytes(std::string_view bytes, const std::string& disp
   }
 }
 
+/// Closes a file descriptor when it goes out of scope.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+Expected<Model> importModelBytes(std::string_view bytes, const std::string& displayName, const std::string& baseDir,
+                                 const ImportOptions& options) {
+  ImportContext ctx{.file = displayName, .baseDir = baseDir, .options = options};
+  return guarded(displayName, [&] { return importFromBytes(bytes, ctx); });
+}
+
 Expected<Model> importModelFile(const std::string& path, const ImportOptions& options) {
+  FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) return withFile(Status::error(std::string("cannot open: ") + std::strerror(errno)), path);
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return withFile(Status::error(std::string("cannot open: ") + std::strerror(errno)), path);
+  if (::fstat(file.fd, &st) != 0) return withFile(Status::error(std::string("cannot open: ") + std::strerror(errno)), path);
   if (S_ISDIR(st.st_mode)) return withFile(Status::error("is a directory, not a model file"), path);
   if (!S_ISREG(st.st_mode)) return withFile(Status::error("not a regular file"), path);
-  auto size = static_cast<uint64_t>(st.st_size);
-  if (size == 0) return withFile(Status::error("empty file"), path);
-  if (size > options.limits.maxModelBytes)
-    return withFile(Status::error("model is " + formatBytes(size) + ", over the model size limit of " +
-                                  formatBytes(options.limits.maxModelBytes) + " " + limitHint("--max-model-bytes")),
-                    path);
-  // Parse straight from a mapping of the file: no copy of the whole file on the heap.
-  auto mapped = MappedBuffer::map(path, 0, size);
-  if (!mapped) return withFile(mapped.takeStatus(), path);
   std::string baseDir = std::filesystem::path(path).parent_path().string();
   if (baseDir.empty()) baseDir = ".";
-  std::string_view bytes(reinterpret_cast<const char*>((*mapped)->data()), (*mapped)->size());
-  return importModelBytes(bytes, path, baseDir, options);
+  ImportContext ctx{.file = path, .baseDir = baseDir, .options = options};
+  return guarded(path, [&] { return importFromFile(file.fd, static_cast<uint64_t>(st.st_size), ctx); });
 }
 
 }  // namespace kiln::onnx_frontend

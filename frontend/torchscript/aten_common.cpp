@@ -19,6 +19,7 @@ const ConverterTable& atenConverters() {
     registerCreationConverters(t);
     registerReduceConverters(t);
     registerRnnConverters(t);
+    registerAttentionConverters(t);
     return t;
   }();
   return table;

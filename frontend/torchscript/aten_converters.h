@@ -24,6 +24,7 @@ void registerShapeConverters(ConverterTable& table);
 void registerCreationConverters(ConverterTable& table);
 void registerReduceConverters(ConverterTable& table);
 void registerRnnConverters(ConverterTable& table);
+void registerAttentionConverters(ConverterTable& table);
 
 /// Every converter (built once).
 const ConverterTable& atenConverters();

@@ -60,6 +60,16 @@ class LoweringContext {
   /// ONNX Expand spells 1).
   Expected<Value*> intList(const torch::jit::Value* tv, bool minusOneAsOne = false);
 
+  // ---- nested tensors ----
+  /// A nested tensor (aten::_nested_tensor_from_mask) is kept padded; its [B, S] padding mask
+  /// (true: no element) travels with the IR value.
+  void setNestedPadding(const Value* v, Value* padding) { nestedPadding_[v] = padding; }
+  /// The padding mask of a nested tensor, or null for an ordinary tensor.
+  Value* nestedPadding(const Value* v) const {
+    auto it = nestedPadding_.find(v);
+    return it == nestedPadding_.end() ? nullptr : it->second;
+  }
+
   // ---- constant arguments ----
   bool isNone(const torch::jit::Value* tv) const;
   std::optional<c10::IValue> constantOf(const torch::jit::Value* tv) const;
@@ -89,6 +99,7 @@ class LoweringContext {
   ShapeInferenceSession session_;
   std::unordered_map<const torch::jit::Value*, Value*> values_;
   std::unordered_map<const torch::jit::Value*, std::vector<Value*>> lists_;
+  std::unordered_map<const Value*, Value*> nestedPadding_;
   const torch::jit::Node* current_ = nullptr;
   std::string location_;
   size_t nodeCount_ = 0;

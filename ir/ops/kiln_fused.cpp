@@ -32,6 +32,21 @@ Status inferAttention(InferenceContext& ctx) {
   return Status::ok();
 }
 
+/// MultiHeadAttention: Q [B, S, H*Dq] (SBH: [S, B, H*Dq]), V [B, L, H*Dv] -> Q's shape with V's
+/// last dim.
+Status inferMultiHeadAttention(InferenceContext& ctx) {
+  Shape q = shapeOf(ctx.inputType(0)), v = shapeOf(ctx.inputType(2));
+  DType dtype = inputDtype(ctx, 0);
+  if (!q.isRanked() || !v.isRanked() || q.rank() != 3 || v.rank() != 3) {
+    ctx.setOutputType(0, Type::tensor(dtype));
+    return Status::ok();
+  }
+  std::vector<Dim> dims(q.dims().begin(), q.dims().end());
+  dims.back() = v.dims().back();
+  ctx.setOutputType(0, Type::tensor(dtype, Shape(std::move(dims))));
+  return Status::ok();
+}
+
 }  // namespace
 
 void registerKilnFusedOps(OpRegistry& r) {
@@ -52,6 +67,17 @@ void registerKilnFusedOps(OpRegistry& r) {
          .minInputs = 3, .maxInputs = 4,
          .attributes = {attrFloat("scale", 1.0f), attrFloat("masked_value", -INFINITY)},
          .inferShapes = inferAttention,
+         .traits = OpTrait::Pure});
+  r.add({.domain = "kiln", .name = "MultiHeadAttention", .sinceVersion = 1,
+         .summary = "Attention over num_heads heads of 3-D Q, K, V: each is split into heads (last axis as "
+                    "[num_heads, head_size]), kiln.Attention runs per (batch, head), and the heads merge back "
+                    "into the last axis. layout BSH: [batch, seq, hidden]; SBH: [seq, batch, hidden] (torch's "
+                    "nn.MultiheadAttention). The mask broadcasts to the scores [batch, heads, S, L] (BSH) or "
+                    "[batch*heads, S, L] (SBH).",
+         .minInputs = 3, .maxInputs = 4,
+         .attributes = {attrRequired("num_heads", AttrKind::Int), attrString("layout", "BSH"), attrFloat("scale", 1.0f),
+                        attrFloat("masked_value", -INFINITY)},
+         .inferShapes = inferMultiHeadAttention,
          .traits = OpTrait::Pure});
   r.add({.domain = "kiln", .name = "RMSNorm", .sinceVersion = 1,
          .summary = "X / sqrt(mean(X^2 over axes axis..rank-1) + epsilon) * Scale.",

@@ -16,11 +16,17 @@ import onnx
 from harness import Summary, compare, ort, run
 
 # Exact fusion counts per model, at every opset the corpus exports. transformer_encoder has 2
-# encoder layers with 2 LayerNorms and one attention each; torch writes LayerNormalization
-# itself from opset 17, so only the older exports need the layer-norm fusion. The CNNs fuse
+# encoder layers with 2 LayerNorms and one attention each, whose head split and merge then fold
+# into one kiln.MultiHeadAttention per layer; torch writes LayerNormalization itself from opset
+# 17, so only the older exports need the layer-norm fusion. bert_like adds the embedding
+# LayerNorm, GELU feed-forward layers and a key padding mask; vit_b_16 has 12 such layers. The CNNs fuse
 # every Conv+activation (and Conv+residual) their blocks have.
 EXPECTED = {
-    "transformer_encoder": lambda opset: {"attention": 2, **({"layer-norm": 4} if opset < 17 else {})},
+    "transformer_encoder": lambda opset: {"attention": 2, "multi-head-attention": 2,
+                                          **({"layer-norm": 4} if opset < 17 else {})},
+    "bert_like": lambda opset: {"attention": 2, "multi-head-attention": 2, "gelu-erf": 2,
+                                **({"layer-norm": 5} if opset < 17 else {})},
+    "vit_b_16": lambda opset: {"attention": 12, "multi-head-attention": 12, "gelu-erf": 12},
     "resnet18": lambda opset: {"conv-activation": 17, "conv-residual": 0},
     "mobilenet_v2": lambda opset: {"conv-activation": 35, "conv-residual": 10},
     # Below opset 14 torch writes hardswish as x * HardSigmoid(x), which fuses first.

@@ -181,6 +181,65 @@ def check_validate_fail(kiln, work, summary):
                   [] if code == 1 and "output count differs" in out else [f"exit {code}: {out} {err}"])
 
 
+def check_candidate_backend(kiln, work, summary):
+    """--candidate-backend: the JIT (the default on this host) and the reference interpreter
+    both judged by libtorch, the backend named in the table, the JSON report and compile's
+    verdict line; a perturbed model FAILs on the JIT with torch-vs-ORT's own max abs diff."""
+    for backend, flag in (("jit", []), ("jit", ["--candidate-backend", "jit"]),
+                          ("reference", ["--candidate-backend", "reference"])):
+        report = os.path.join(work, f"cnn.{backend}{len(flag)}.report.json")
+        code, out, err = run([kiln, "validate", f"{work}/cnn.pt", f"{work}/cnn.onnx", *flag, "--report", report])
+        problems = [] if code == 0 and "PASS" in out else [f"exit {code}: {err.strip()} {out}"]
+        runner = "kiln JIT" if backend == "jit" else "kiln reference interpreter"
+        if f"Candidate : {work}/cnn.onnx  ({runner}," not in out:
+            problems.append(f"table does not name the candidate's runner {runner!r}: {out}")
+        if os.path.exists(report):
+            r = load_json(report)
+            if (r["candidate"]["backend"], r["candidate"]["runner"]) != (backend, runner):
+                problems.append(f"report candidate {r['candidate']}")
+            if r["reference"]["backend"] != "libtorch":
+                problems.append(f"report reference {r['reference']}")
+            for o in r["outputs"]:
+                if not o["max_abs_diff"] < 1e-5:
+                    problems.append(f"{o['name']}: max abs diff {o['max_abs_diff']}")
+        else:
+            problems.append("no report written")
+        summary.check(f"validate cnn.pt cnn.onnx {' '.join(flag) or '(default)'} -> PASS on {backend}", problems)
+
+    bad = os.path.join(work, "mlp_perturbed_jit.onnx")
+    perturb(os.path.join(work, "mlp.onnx"), bad)
+    inputs = os.path.join(work, "mlp.inputs.npz")
+    report = os.path.join(work, "mlp_perturbed_jit.report.json")
+    code, out, err = run([kiln, "validate", f"{work}/mlp.pt", bad, "--inputs", inputs, "--candidate-backend", "jit",
+                          "--report", report])
+    problems = [] if code == 1 and "FAIL" in out else [f"exit {code}, expected 1: {err.strip()}"]
+    if os.path.exists(report):
+        r = load_json(report)
+        want = np.load(os.path.join(work, "mlp.torch.npz"))["output"].astype(np.float64)
+        got = ort(bad, inputs, os.path.join(work, "mlp_perturbed_jit.ort.npz"))["output"].astype(np.float64)
+        if r["candidate"]["backend"] != "jit" or abs(r["outputs"][0]["max_abs_diff"] - np.abs(want - got).max()) > 1e-5:
+            problems.append(f"report {r['candidate']} max abs diff {r['outputs'][0]['max_abs_diff']} "
+                            f"vs torch/ORT {np.abs(want - got).max()}")
+    else:
+        problems.append("no report written")
+    summary.check("validate mlp.pt perturbed.onnx --candidate-backend jit -> FAIL, metrics match torch vs ORT", problems)
+
+    out_path = os.path.join(work, "mlp.jit.onnx")
+    for flag, runner in (([], "kiln JIT"), (["--candidate-backend", "reference"], "kiln reference interpreter")):
+        code, _, err = run([kiln, "compile", f"{work}/mlp.pt", "--input-shape", "x=2x16", "-o", out_path, *flag,
+                            "--summary"])
+        problems = [] if code == 0 and "validation: PASS" in err else [f"exit {code}: {err.strip()}"]
+        if f"vs libtorch; candidate on {runner})" not in err:
+            problems.append(f"verdict line does not name {runner!r}: {err.strip()}")
+        s = load_json(os.path.join(work, "mlp.jit.summary.json")) if code == 0 else {}
+        if s.get("validation", {}).get("candidate_runner") != runner:
+            problems.append(f"summary validation {s.get('validation')}")
+        summary.check(f"compile mlp.pt --validate {' '.join(flag) or '(default)'} names {runner}", problems)
+
+    code, _, err = run([kiln, "validate", f"{work}/mlp.pt", f"{work}/mlp.onnx", "--candidate-backend", "gpu"])
+    summary.check("validate --candidate-backend gpu -> exit 2", [] if code == 2 else [f"exit {code}: {err}"])
+
+
 def check_bad_input(kiln, work, summary):
     junk = os.path.join(work, "junk.pt")
     with open(junk, "wb") as f:
@@ -305,6 +364,7 @@ def main(kiln, work):
     summary = Summary()
     check_validate_pass(kiln, work, summary)
     check_validate_fail(kiln, work, summary)
+    check_candidate_backend(kiln, work, summary)
     check_bad_input(kiln, work, summary)
     check_torch_run(kiln, work, summary)
     check_compile(kiln, work, summary)

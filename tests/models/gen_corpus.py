@@ -65,6 +65,28 @@ def transformer():
     return model, {"input": torch.randn(2, 10, 64)}, ["output"]
 
 
+class BertLike(nn.Module):
+    """BERT-shaped: token + position embeddings, LayerNorm, 2 post-norm GELU encoder layers with
+    a key padding mask (true = padding), as in bench/compile_time.py but small."""
+    def __init__(self, vocab=100, hidden=64, heads=4, ffn=128, layers=2):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, hidden)
+        self.pos = nn.Embedding(32, hidden)
+        self.norm = nn.LayerNorm(hidden)
+        layer = nn.TransformerEncoderLayer(hidden, heads, ffn, dropout=0.0, activation="gelu", batch_first=True)
+        self.layers = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+
+    def forward(self, ids, padding):
+        pos = torch.arange(ids.shape[1]).unsqueeze(0)
+        return self.layers(self.norm(self.tok(ids) + self.pos(pos)), src_key_padding_mask=padding)
+
+
+def bert_like():
+    padding = torch.zeros(2, 12, dtype=torch.bool)
+    padding[1, 9:] = True  # the second sequence is 9 tokens long
+    return BertLike().eval(), {"input_ids": torch.randint(0, 100, (2, 12)), "padding": padding}, ["output"]
+
+
 class LSTMModel(nn.Module):
     """[seq, batch, feat] -> 2-layer LSTM -> Linear; also returns the final states."""
 
@@ -166,6 +188,7 @@ MODELS = {
     "mobilenet_v3_small": cnn(torchvision.models.mobilenet_v3_small),
     "squeezenet1_1": cnn(torchvision.models.squeezenet1_1),
     "transformer_encoder": transformer,
+    "bert_like": (bert_like, [14, 17]),
     "lstm": lstm,
     "control_flow": control_flow,
     "efficientnet_b0": (cnn(torchvision.models.efficientnet_b0), LARGE_MODEL_OPSETS),

@@ -153,6 +153,38 @@ def transformer():
     return nn.TransformerEncoder(layer, 4)
 
 
+def fused_transformer_relu_norm_first():
+    layer = nn.TransformerEncoderLayer(32, 4, 64, activation="relu", batch_first=True, norm_first=True)
+    return nn.TransformerEncoder(layer, 4)
+
+
+class NestedEncoder(nn.Module):
+    """src_key_padding_mask on a batch-first encoder: under no_grad torch packs the batch into a
+    nested tensor (aten::_nested_tensor_from_mask) and pads it back at the end."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(32, 4, 64, batch_first=True), 2)
+
+    def forward(self, src, mask):
+        return self.enc(src, src_key_padding_mask=mask)
+
+
+class FusedAttention(nn.Module):
+    """nn.MultiheadAttention's fast path (aten::_native_multi_head_attention), with a key
+    padding mask and both kinds of returned weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.MultiheadAttention(32, 4, batch_first=True)
+        self.b = nn.MultiheadAttention(32, 2, batch_first=True)
+
+    def forward(self, x, mask):
+        y, w = self.a(x, x, x, key_padding_mask=mask)
+        z, w2 = self.b(y, y, y, average_attn_weights=False)
+        return z, w, w2
+
+
 def tv(name, **kw):
     import torchvision.models as m
     return getattr(m, name)(weights=None, **kw)
@@ -171,6 +203,15 @@ MODELS = {
     "resnet18": (lambda: tv("resnet18"), img(3, 64)),
     "mobilenet_v3_small": (lambda: tv("mobilenet_v3_small"), img(3, 64)),
     "transformer_encoder": (transformer, [("src", [2, 10, 32], "float32", None)]),
+    # Traced under torch.no_grad(): torch's fused fast paths (_transformer_encoder_layer_fwd,
+    # _native_multi_head_attention, nested tensors from a padding mask).
+    "transformer_fused_gelu": (transformer, [("src", [2, 10, 32], "float32", None)], {"no_grad": True}),
+    "transformer_fused_relu_norm_first": (fused_transformer_relu_norm_first, [("src", [2, 10, 32], "float32", None)],
+                                          {"no_grad": True}),
+    "transformer_nested_mask": (NestedEncoder, [("src", [3, 10, 32], "float32", None), ("mask", [3, 10], "bool", None)],
+                                {"no_grad": True}),
+    "mha_fused": (FusedAttention, [("x", [2, 10, 32], "float32", None), ("mask", [2, 10], "bool", None)],
+                  {"no_grad": True}),
     "einsum": (Einsum, [("x", [2, 5, 16], "float32", None), ("y", [2, 5, 16], "float32", None)], {"min_opset": 12}),
     "lstm_tagger": (LstmTagger, [("tokens", [2, 9], "int64", 50)]),
     "gru": (GruNet, [("x", [5, 2, 8], "float32", None)]),
@@ -187,6 +228,9 @@ MODELS = {
 
 
 def make_input(shape, dtype, high, gen):
+    if dtype == "bool":  # a key padding mask: padding at the end of each row, never a whole row
+        lengths = [shape[1] - (3 * i) % shape[1] for i in range(1, shape[0] + 1)]
+        return torch.arange(shape[1])[None, :] >= torch.tensor(lengths)[:, None]
     if dtype == "int64":
         return torch.randint(0, high, shape, generator=gen)
     return torch.randn(shape, generator=gen)
@@ -224,9 +268,10 @@ def generate(name, out_dir):
     settle_batchnorm(model, spec, gen)
     model.eval()
     inputs = [make_input(shape, dtype, high, gen) for _, shape, dtype, high in spec]
-    # Traced as users do (grad mode on): under no_grad nn.TransformerEncoder takes its fused
-    # fast path, aten::_transformer_encoder_layer_fwd, which kiln does not lower.
-    traced = torch.jit.trace(model, tuple(inputs), check_trace=False)
+    # Traced as users do: in grad mode (the unfused path), or under no_grad where the manifest
+    # says so (torch's fused transformer fast paths).
+    with torch.set_grad_enabled(not options.get("no_grad", False)):
+        traced = torch.jit.trace(model, tuple(inputs), check_trace=False)
     with torch.no_grad():
         outputs = flatten(traced(*inputs))
     for o in outputs:

@@ -14,6 +14,7 @@
 #include "tools/lib/batch_inputs.h"
 #include "tools/lib/command.h"
 #include "tools/lib/dynamic_options.h"
+#include "tools/lib/example_sizes.h"
 #include "tools/lib/compile_summary.h"
 #include "tools/lib/metadata_options.h"
 #include "tools/lib/input_shape_args.h"
@@ -35,6 +36,7 @@ struct CompileOptions {
   std::string outputNames;               ///< `a,b`: graph output names of a TorchScript import
   bool force = false;
   bool validate = true;  ///< run source and output on the same random inputs and compare
+  std::string candidateBackend;  ///< --candidate-backend for the validation: reference, jit, or auto
   bool summary = false;  ///< write <output stem>.summary.json beside the output
   int optLevel = 2;
   std::string passes;  ///< explicit pipeline text; overrides optLevel
@@ -42,6 +44,7 @@ struct CompileOptions {
   PassManagerOptions passOptions;
   DynamicOptions dynamic;  ///< --dynamic, --dynamic-batch, --strict-dynamic
   bool dumpOnnx = false;  ///< --dump-onnx: ONNX snapshots in the dump folder
+  std::string targetRuntime = "any";  ///< --target-runtime: any | onnxruntime (com.microsoft ops)
 };
 
 /// Default output beside the input: `net.onnx` -> `net.kiln.onnx`, `net.kir` -> `net.onnx`.
@@ -95,7 +98,8 @@ ModelOutcome failed(const Status& s) {
 /// run (an op the reference interpreter lacks, inputs it cannot generate) is a warning, not a
 /// failed compile: the output is fine as far as kiln knows.
 std::optional<ValidationRun> validateCompiled(const std::string& input, const Model& compiled,
-                                              const std::string& output, std::string& note) {
+                                              const std::string& output, const ValidationSetup& setup,
+                                              std::string& note) {
   Expected<Model> reloaded = Status::error("not loaded");
   const Model* candidate = &compiled;
   if (!output.empty()) {  // judge the file as written: emitter and opset adapters included
@@ -106,7 +110,7 @@ std::optional<ValidationRun> validateCompiled(const std::string& input, const Mo
     }
     candidate = &*reloaded;
   }
-  auto run = validateAgainst(input, *candidate, output.empty() ? input : output, ValidationSetup{});
+  auto run = validateAgainst(input, *candidate, output.empty() ? input : output, setup);
   if (!run) {
     note = run.status().str();
     return std::nullopt;
@@ -114,15 +118,48 @@ std::optional<ValidationRun> validateCompiled(const std::string& input, const Mo
   return run.take();
 }
 
+/// With two example sizes, the module imported at the second one (the reference for
+/// checkAtSecondSize); null otherwise.
+Expected<std::optional<Model>> importSecondSize(const std::string& input, const ExampleSizes& sizes,
+                                                const CompileOptions& o) {
+  if (!sizes.twoSizes()) return std::optional<Model>();
+  auto model = loadModel(input, {.inputs = sizes.second, .outputNames = parseOutputNames(o.outputNames)});
+  if (!model) {
+    Status s = model.takeStatus();
+    s.diagnostic().message = "at the second example size: " + s.diagnostic().message;
+    return s;
+  }
+  return std::optional<Model>(model.take());
+}
+
+/// `o` with a --dynamic entry for every axis the two example sizes move (the user's own
+/// --dynamic for an axis wins).
+CompileOptions withExampleAxes(const CompileOptions& o, const ExampleSizes& sizes) {
+  CompileOptions out = o;
+  for (const std::string& axis : sizes.dynamicAxes()) {
+    std::string prefix = axis.substr(0, axis.find('=') + 1);
+    if (std::none_of(o.dynamic.axes.begin(), o.dynamic.axes.end(), [&](const auto& a) { return a.rfind(prefix, 0) == 0; }))
+      out.dynamic.axes.push_back(axis);
+  }
+  return out;
+}
+
 /// Compiles `input` to `output` (empty: textual IR on standard output).
 ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metadata, const std::string& input,
                           const std::string& output) {
-  auto specs = parseInputShapes(o.inputShapes);
-  if (!specs) return failed(specs.status());
-  auto model = loadModel(input, {.inputs = specs.take(), .outputNames = parseOutputNames(o.outputNames)});
+  auto sizes = parseExampleSizes(o.inputShapes);
+  if (!sizes) return failed(sizes.status());
+  if (sizes->twoSizes() && !isTorchScriptPath(input))
+    return failed(Diagnostic{.file = input, .message = "two example sizes (--input-shape given twice for one input) "
+                                                       "apply to a traced TorchScript module"});
+  auto model = loadModel(input, {.inputs = sizes->first, .outputNames = parseOutputNames(o.outputNames)});
   if (!model) return failed(model.status());
   applyMetadata(*model, metadata);
-  if (Status s = optimize(*model, o); !s) return failed(s.inFile(input));
+  auto secondImport = importSecondSize(input, *sizes, o);
+  if (!secondImport) return failed(secondImport.status());
+  if (Status s = optimize(*model, withExampleAxes(o, *sizes)); !s) return failed(s.inFile(input));
+  if (*secondImport)
+    if (Status s = checkAtSecondSize(*model, **secondImport, *sizes); !s) return failed(s.inFile(input));
 
   if (o.emit == "llvm-ir" || o.emit == "asm") {  // the JIT's generated code, kernel by kernel
     auto text = llvmjit::emitKernels(*model, o.emit == "asm");
@@ -140,7 +177,8 @@ ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metada
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
     if (Status s = checkNotOverwritingInput(input, output, o.force); !s) return failed(s);
-    WriteOptions w{.format = o.emit == "ir" ? ModelFormat::TextIR : ModelFormat::Onnx, .opset = o.opset, .force = o.force};
+    WriteOptions w{.format = o.emit == "ir" ? ModelFormat::TextIR : ModelFormat::Onnx, .opset = o.opset, .force = o.force,
+                   .onnxRuntime = o.targetRuntime == "onnxruntime"};
     if (Status s = writeModel(*model, output, w); !s) return failed(s.inFile(input));
   }
 
@@ -148,14 +186,25 @@ ModelOutcome compileModel(const CompileOptions& o, const MetadataEntries& metada
   std::optional<ValidationRun> validation;
   std::string note;
   if (o.validate) {
-    validation = validateCompiled(input, *model, output, note);
-    if (validation) {
-      std::fputs(formatValidationVerdict(*validation).c_str(), stderr);
-      if (validation->result.verdict == Verdict::Fail)
-        outcome = {kExitValidationFail, "validation FAIL (the output was written; see kiln validate)"};
-    } else {
-      std::fprintf(stderr, "kiln: warning: validation could not run: %s\n", note.c_str());
+    auto backend = parseCandidateBackend(o.candidateBackend);
+    if (!backend) return failed(backend.status());
+    // With two example sizes: at both, and at one in between; the worst run is the verdict.
+    auto symbolSizes = sizes->twoSizes() ? sizes->validationSizes() : std::vector<std::map<std::string, int64_t>>(1);
+    for (const auto& dims : symbolSizes) {
+      auto run = validateCompiled(input, *model, output, {.dims = dims, .candidateBackend = *backend}, note);
+      if (!run) {
+        validation.reset();
+        std::fprintf(stderr, "kiln: warning: validation could not run%s: %s\n",
+                     dims.empty() ? "" : (" at " + formatSymbolSizes(dims)).c_str(), note.c_str());
+        break;
+      }
+      std::string verdict = formatValidationVerdict(*run);
+      if (!dims.empty()) verdict.replace(0, std::string("validation:").size(), "validation at " + formatSymbolSizes(dims) + ":");
+      std::fputs(verdict.c_str(), stderr);
+      if (!validation || run->result.verdict > validation->result.verdict) validation = std::move(run);
     }
+    if (validation && validation->result.verdict == Verdict::Fail)
+      outcome = {kExitValidationFail, "validation FAIL (the output was written; see kiln validate)"};
   }
   if (o.summary && !output.empty()) {
     CompileSummary summary{.source = input, .output = output, .target = o.emit,
@@ -227,16 +276,26 @@ CommandAction addCompileCommand(CLI::App& app) {
       ->default_str("onnx");
   cmd->add_option("--opset", opts->opset, "ONNX default-domain opset to emit (7 to 21; default: the input's)")
       ->check(CLI::Range(7, 21));
+  cmd->add_option("--target-runtime", opts->targetRuntime,
+                  "Runtime the ONNX output is for: any (standard ops only) or onnxruntime (fused ops as ONNX Runtime's\n"
+                  "com.microsoft contrib ops where exact; see docs/fusion.md)")
+      ->check(CLI::IsMember({"any", "onnxruntime"}))
+      ->default_str("any");
   cmd->add_option("--metadata", opts->metadata, "Set a metadata_props entry KEY=VALUE (repeatable)");
   cmd->add_option("--metadata-file", opts->metadataFile,
                   "Set metadata_props from a JSON object of strings (--metadata entries override it)");
   cmd->add_option("--input-shape", opts->inputShapes,
-                  "Shape of a TorchScript input, NAME=1x3x224x224[:dtype] (repeatable; dtype default float32)");
+                  "Shape of a TorchScript input, NAME=1x3x224x224[:dtype] (repeatable; dtype default float32).\n"
+                  "Given twice for one input (two example sizes), the axes that differ become dynamic");
   cmd->add_option("--output-names", opts->outputNames, "Output names for a TorchScript model, a,b (default output, output_1...)");
   cmd->add_flag("--force", opts->force, "Allow the output to overwrite the input file");
   cmd->add_flag("--validate,!--no-validate", opts->validate,
                 "Run the source and the output on the same random inputs and print the verdict (default on);\n"
                 "a FAIL exits 1 and keeps the output file");
+  cmd->add_option("--candidate-backend", opts->candidateBackend,
+                  "Where --validate runs the output: jit or reference (default: the JIT where it compiles the\n"
+                  "model for this host, else kiln's reference interpreter)")
+      ->check(CLI::IsMember({"reference", "jit"}));
   cmd->add_flag("--summary", opts->summary,
                 "Write a conversion summary (source, target, opset, passes, validation) to <output stem>.summary.json");
 

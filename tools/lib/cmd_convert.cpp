@@ -63,6 +63,7 @@ CommandAction addConvertCommand(CLI::App& app) {
     std::string input, output;
     std::optional<int64_t> opset;
     bool plan = false, json = false, force = false;
+    std::string targetRuntime = "any";
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -71,6 +72,10 @@ CommandAction addConvertCommand(CLI::App& app) {
   cmd->add_option("IN", opts->input, "Input model (.onnx or .kir)")->required();
   cmd->add_option("-o,--output", opts->output, "Output model (.onnx, or .kir for textual IR)");
   cmd->add_option("--opset", opts->opset, "Target default-domain opset (7 to 21)")->check(CLI::Range(7, 21));
+  cmd->add_option("--target-runtime", opts->targetRuntime,
+                  "Runtime the output is for: any (standard ops) or onnxruntime (kiln fused ops as com.microsoft ops where exact)")
+      ->check(CLI::IsMember({"any", "onnxruntime"}))
+      ->default_str("any");
   cmd->add_flag("--plan", opts->plan, "Print how every op crosses to --opset; change nothing");
   cmd->add_flag("--json", opts->json, "With --plan: print the plan as JSON");
   cmd->add_flag("--force", opts->force, "Allow the output to overwrite the input file");
@@ -81,7 +86,8 @@ CommandAction addConvertCommand(CLI::App& app) {
     if (!model) return reportError(model.status());
     if (opts->plan) return printPlan(*model, *opts->opset, opts->json);
     if (Status s = checkNotOverwritingInput(opts->input, opts->output, opts->force); !s) return reportError(s);
-    WriteOptions w{.format = formatFromPath(opts->output), .opset = opts->opset, .force = opts->force};
+    WriteOptions w{.format = formatFromPath(opts->output), .opset = opts->opset, .force = opts->force,
+                   .onnxRuntime = opts->targetRuntime == "onnxruntime"};
     if (Status s = writeModel(*model, opts->output, w); !s) return reportError(s.inFile(opts->input));
     return static_cast<int>(kExitOk);
   };

@@ -13,7 +13,7 @@ namespace kiln::tools {
 
 CommandAction addValidateCommand(CLI::App& app) {
   struct Options {
-    std::string reference, candidate, report;
+    std::string reference, candidate, report, candidateBackend;
     std::vector<std::string> inputs, dims;
     uint64_t seed = 0;
     Tolerance tolerance;
@@ -22,7 +22,7 @@ CommandAction addValidateCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "validate", "Run two models on the same inputs and compare their outputs numerically.\n"
                   "REFERENCE: a traced TorchScript .pt (run by libtorch) or an ONNX/.kir model (kiln's\n"
-                  "reference interpreter); CANDIDATE: an ONNX/.kir model (reference interpreter).\n"
+                  "reference interpreter); CANDIDATE: an ONNX/.kir model (the JIT, or the interpreter).\n"
                   "Per output: max abs diff, MSE, cosine similarity, a difference histogram, NaN/Inf and\n"
                   "constant-output checks, and PASS / WARN / FAIL. Exit 1 on FAIL, 2 on bad input.\n"
                   "Example: kiln validate model.pt model.onnx --report validation.json");
@@ -36,6 +36,10 @@ CommandAction addValidateCommand(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--report", opts->report, "Write the whole comparison as JSON to this file");
   cmd->add_option("--seed", opts->seed, "Seed for generated inputs (default 0)");
+  cmd->add_option("--candidate-backend", opts->candidateBackend,
+                  "Run the candidate on the JIT (jit) or kiln's reference interpreter (reference); default:\n"
+                  "the JIT where it compiles the model for this host, else the interpreter (the report says)")
+      ->check(CLI::IsMember({"reference", "jit"}));
   cmd->add_option("--dim", opts->dims, "Bind a symbolic dim for generated inputs, e.g. batch=4 (repeatable)");
   return [opts]() {
     if (isTorchScriptPath(opts->candidate))
@@ -46,7 +50,10 @@ CommandAction addValidateCommand(CLI::App& app) {
     if (!candidate) return reportError(candidate.status());
     auto dims = parseDimBindings(opts->dims);
     if (!dims) return reportError(dims.status());
-    ValidationSetup setup{.inputFiles = opts->inputs, .dims = *dims, .seed = opts->seed, .tolerance = opts->tolerance};
+    auto backend = parseCandidateBackend(opts->candidateBackend);
+    if (!backend) return reportError(backend.status());
+    ValidationSetup setup{.inputFiles = opts->inputs, .dims = *dims, .seed = opts->seed, .tolerance = opts->tolerance,
+                          .candidateBackend = *backend};
     auto run = validateAgainst(opts->reference, *candidate, opts->candidate, setup);
     if (!run) return reportError(run.status());
 

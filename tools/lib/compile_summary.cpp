@@ -31,6 +31,7 @@ Status writeCompileSummary(const std::string& path, const CompileSummary& s) {
                          {"mse", o.mse}, {"cosine_similarity", o.cosine}, {"problems", o.problems}});
     }
     validation = {{"verdict", verdictName(r.verdict)}, {"reference_runner", s.validation->referenceRunner},
+                  {"candidate_runner", s.validation->candidateRunner},
                   {"max_abs_diff", maxDiff}, {"problems", r.problems}, {"outputs", outputs}};
   }
   ordered_json json = {{"source", s.source},

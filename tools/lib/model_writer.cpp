@@ -20,6 +20,7 @@ Status writeModel(const Model& model, const std::string& path, const WriteOption
   if (options.format == ModelFormat::TextIR) return writeFileAtomically(path, printModel(model));
   onnx_backend::EmitOptions emit;
   emit.targetOpset = options.opset;
+  if (options.onnxRuntime) emit.runtime = onnx_backend::TargetRuntime::OnnxRuntime;
   return onnx_backend::emitModelFile(model, path, emit);
 }
 

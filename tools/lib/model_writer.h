@@ -16,6 +16,7 @@ struct WriteOptions {
   ModelFormat format = ModelFormat::Onnx;
   std::optional<int64_t> opset;  ///< ONNX default-domain opset; nullopt keeps the source's
   bool force = false;            ///< allow overwriting the model's own input file
+  bool onnxRuntime = false;      ///< --target-runtime onnxruntime: ORT contrib ops where exact
 };
 
 /// Writes `model` to `path` (temporary file + rename: a failure leaves no partial file and

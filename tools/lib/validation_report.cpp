@@ -44,6 +44,7 @@ std::string formatValidationTable(const ValidationHeader& h, const ValidationRun
   std::string out;
   out += fmt::format("Reference : {}  ({}, {:.3f} s)\n", h.reference, run.referenceRunner, run.referenceSeconds);
   out += fmt::format("Candidate : {}  ({}, {:.3f} s)\n", h.candidate, run.candidateRunner, run.candidateSeconds);
+  if (!run.candidateNote.empty()) out += fmt::format("Note      : {}\n", run.candidateNote);
   for (size_t i = 0; i < run.inputs.size(); ++i) {
     const auto& in = run.inputs[i];
     out += fmt::format("{} {:<14} {}  {}\n", i == 0 ? "Inputs    :" : "           ", in.name, typeText(in.dtype, in.dims),
@@ -104,8 +105,10 @@ std::string formatValidationTable(const ValidationHeader& h, const ValidationRun
 
 std::string formatValidationVerdict(const ValidationRun& run) {
   const ValidationResult& r = run.result;
-  std::string out = fmt::format("validation: {}  max abs diff {:.3e} over {} output{} (vs {})\n", verdictName(r.verdict),
-                                maxOverOutputs(r), r.outputs.size(), r.outputs.size() == 1 ? "" : "s", run.referenceRunner);
+  std::string out = fmt::format("validation: {}  max abs diff {:.3e} over {} output{} (vs {}; candidate on {})\n",
+                                verdictName(r.verdict), maxOverOutputs(r), r.outputs.size(),
+                                r.outputs.size() == 1 ? "" : "s", run.referenceRunner, run.candidateRunner);
+  if (!run.candidateNote.empty()) out += fmt::format("  note: {}\n", run.candidateNote);
   for (const auto& p : r.problems) out += fmt::format("  ! {}\n", p);
   for (const auto& o : r.outputs) {
     if (o.verdict == Verdict::Pass) continue;
@@ -153,8 +156,12 @@ nlohmann::json validationJson(const ValidationHeader& h, const ValidationRun& ru
   }
   return {{"kiln_validation_version", 1},
           {"verdict", verdictName(r.verdict)},
-          {"reference", {{"path", h.reference}, {"runner", run.referenceRunner}, {"seconds", run.referenceSeconds}}},
-          {"candidate", {{"path", h.candidate}, {"runner", run.candidateRunner}, {"seconds", run.candidateSeconds}}},
+          {"reference",
+           {{"path", h.reference}, {"runner", run.referenceRunner}, {"backend", run.referenceBackend},
+            {"seconds", run.referenceSeconds}}},
+          {"candidate",
+           {{"path", h.candidate}, {"runner", run.candidateRunner}, {"backend", run.candidateBackend},
+            {"seconds", run.candidateSeconds}, {"note", run.candidateNote}}},
           {"tolerance", {{"atol", h.tolerance.atol}, {"rtol", h.tolerance.rtol}, {"warn_factor", kWarnFactor}}},
           {"seed", h.seed},
           {"inputs", inputs},

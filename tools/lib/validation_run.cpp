@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "backends/llvm/runtime.h"
 #include "backends/reference/interpreter.h"
 #include "tools/lib/model_loader.h"
 #include "tools/lib/run_inputs.h"
@@ -54,7 +55,45 @@ std::map<std::string, int64_t> dimsFromReference(const Graph& reference, const G
   return dims;
 }
 
+/// Runs the candidate on the backend `setup` asks for; fills the runner fields of `run`.
+/// With Auto, a model the JIT cannot compile (no code generator for this host, an op it
+/// cannot lay out) runs in the reference interpreter, and the note says why.
+Expected<std::vector<Tensor>> runCandidate(const Model& candidate, const std::vector<Tensor>& inputs,
+                                           CandidateBackend backend, ValidationRun& run) {
+  if (backend != CandidateBackend::Reference) {
+    auto runtime = llvmjit::JitRuntime::compile(candidate, {.threads = 1});
+    if (runtime) {
+      run.candidateRunner = "kiln JIT";
+      run.candidateBackend = "jit";
+      const auto& stats = (*runtime)->stats();
+      if (!stats.fallbacks.empty())
+        run.candidateNote = std::to_string(stats.fallbacks.size()) + " of " + std::to_string(stats.nodes) +
+                            " nodes ran on the JIT's reference kernels";
+      auto start = std::chrono::steady_clock::now();  // compiling is not part of the run time
+      auto outputs = (*runtime)->run(inputs);
+      run.candidateSeconds = secondsSince(start);
+      return outputs;
+    }
+    if (backend == CandidateBackend::Jit) return runtime.takeStatus();
+    run.candidateNote = "the JIT could not compile the candidate (" + runtime.status().str() +
+                        "); it ran in the reference interpreter";
+  }
+  run.candidateRunner = "kiln reference interpreter";
+  run.candidateBackend = "reference";
+  auto start = std::chrono::steady_clock::now();
+  auto outputs = reference::runModel(candidate, inputs);
+  run.candidateSeconds = secondsSince(start);
+  return outputs;
+}
+
 }  // namespace
+
+Expected<CandidateBackend> parseCandidateBackend(const std::string& text) {
+  if (text.empty()) return CandidateBackend::Auto;
+  if (text == "reference") return CandidateBackend::Reference;
+  if (text == "jit") return CandidateBackend::Jit;
+  return Status::error("--candidate-backend must be 'reference' or 'jit', not '" + text + "'");
+}
 
 bool isTorchScriptPath(const std::string& path) { return formatFromPath(path) == ModelFormat::TorchScript; }
 
@@ -92,9 +131,11 @@ Expected<ValidationRun> validateAgainst(const std::string& referencePath, const 
   Expected<std::vector<Tensor>> referenceOutputs = Status::error("not run");
   if (isTorchScriptPath(referencePath)) {
     run.referenceRunner = "libtorch";
+    run.referenceBackend = "libtorch";
     referenceOutputs = runTorchScript(referencePath, *inputs);
   } else {
     run.referenceRunner = "kiln reference interpreter";
+    run.referenceBackend = "reference";
     auto ordered = inputsForReference(*reference->graph, g, *inputs, referencePath);
     if (!ordered) return ordered.takeStatus();
     referenceOutputs = reference::runModel(*reference, *ordered);
@@ -102,11 +143,8 @@ Expected<ValidationRun> validateAgainst(const std::string& referencePath, const 
   if (!referenceOutputs) return referenceOutputs.takeStatus().inFile(referencePath);
   run.referenceSeconds = secondsSince(start);
 
-  start = std::chrono::steady_clock::now();
-  run.candidateRunner = "kiln reference interpreter";
-  auto candidateOutputs = reference::runModel(candidate, *inputs);
+  auto candidateOutputs = runCandidate(candidate, *inputs, setup.candidateBackend, run);
   if (!candidateOutputs) return candidateOutputs.takeStatus().inFile(candidatePath);
-  run.candidateSeconds = secondsSince(start);
 
   std::vector<std::string> names;
   for (size_t i = 0; i < g.numOutputs(); ++i) names.push_back(g.output(i)->name());

@@ -668,6 +668,44 @@ TEST(OnnxEmitter, LargeTensorsGoToOneAlignedExternalDataFile) {
   EXPECT_FALSE(emitModelBytes(m, {.targetOpset = 17, .externalDataThreshold = 1024}));
 }
 
+TEST(OnnxEmitter, LargeInitializersAreWrittenFromTheTensorsWithTheSameBytes) {
+  // A file holds large initializers' bytes spliced in from kiln's tensors rather than copied
+  // into the proto; the result must be exactly what protobuf writes for the full proto.
+  TempDir dir;
+  fs::path out = dir.path() / "big.onnx";
+  std::vector<float> weights;
+  Model m = makeMatMulModel(&weights);
+  Graph& g = *m.graph;
+  std::vector<float> big(200 * 64);  // 51200 bytes per tensor: over 64 KiB together, not each
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<float>(i % 251) * 0.01f;
+  std::vector<float> bigger(300 * 64);  // 76800 bytes: deferred
+  for (size_t i = 0; i < bigger.size(); ++i) bigger[i] = static_cast<float>(i % 127) - 3.f;
+  Node* c1 = addConstant(g, "big", Tensor::fromVector<float>(DType::Float32, {64, 200}, big));
+  Node* c2 = addConstant(g, "bigger", Tensor::fromVector<float>(DType::Float32, {64, 300}, bigger));
+  c2->setDocString("a doc string is written after raw_data");
+  Value* x = g.input(0);
+  Value* y1 = addNode(g, "MatMul", {x, c1->output()}, "y1", f32({Dim::symbol("batch"), 200}))->output();
+  Value* y2 = addNode(g, "MatMul", {x, c2->output()}, "y2", f32({Dim::symbol("batch"), 300}))->output();
+  g.addOutput(y1);
+  g.addOutput(y2);
+
+  Status st = emitModelFile(m, out.string(), {.targetOpset = 17});
+  ASSERT_TRUE(st) << st.str();
+  auto bytes = emitModelBytes(m, {.targetOpset = 17});
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(readFile(out), *bytes);
+  onnx::ModelProto p = parse(readFile(out));
+  bool found = false;
+  for (const auto& t : p.graph().initializer())
+    if (t.name() == "bigger") {
+      found = true;
+      ASSERT_EQ(t.raw_data().size(), bigger.size() * 4);
+      EXPECT_EQ(std::memcmp(t.raw_data().data(), bigger.data(), t.raw_data().size()), 0);
+      EXPECT_EQ(t.doc_string(), "a doc string is written after raw_data");
+    }
+  EXPECT_TRUE(found);
+}
+
 TEST(OnnxEmitter, CheckerFailureWithExternalDataLeavesNoFiles) {
   TempDir dir;
   fs::path out = dir.path() / "mm.onnx";
