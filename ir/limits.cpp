@@ -28,7 +28,18 @@ std::optional<uint64_t> safeByteSize(DType dtype, int64_t count) {
 namespace kiln {
 namespace {
 
+/// A static size below zero: the text form can hold one, but passes would allocate from it.
+Status checkDims(const Value* v) {
+  if (!v || !v->type().isTensor() || !v->type().shape().isRanked()) return Status::ok();
+  for (const Dim& d : v->type().shape().dims())
+    if (d.isStatic() && d.value() < 0)
+      return Status::error("value '" + v->name() + "' has negative dim " + std::to_string(d.value()) + " in " +
+                           v->type().str());
+  return Status::ok();
+}
+
 Status countNodes(const Graph& g, const Limits& limits, int depth, int64_t& nodes) {
+  for (size_t i = 0; i < g.numInputs(); ++i) KILN_RETURN_IF_ERROR(checkDims(g.input(i)));
   if (depth > limits.maxSubgraphDepth)
     return Status::error("subgraphs nest deeper than " + std::to_string(limits.maxSubgraphDepth) + " levels " +
                          limitHint("--max-subgraph-depth"));
@@ -36,6 +47,7 @@ Status countNodes(const Graph& g, const Limits& limits, int depth, int64_t& node
     if (++nodes > limits.maxNodes)
       return Status::error("the model has more than " + std::to_string(limits.maxNodes) + " nodes " +
                            limitHint("--max-nodes"));
+    for (size_t i = 0; i < n->numOutputs(); ++i) KILN_RETURN_IF_ERROR(checkDims(n->output(i)));
     for (const Graph* sub : n->subgraphs()) KILN_RETURN_IF_ERROR(countNodes(*sub, limits, depth + 1, nodes));
   }
   return Status::ok();

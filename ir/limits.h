@@ -35,7 +35,8 @@ std::optional<uint64_t> safeByteSize(DType dtype, int64_t count);
 
 class Graph;
 /// Counts the nodes of `graph` and its subgraphs against maxNodes and their nesting against
-/// maxSubgraphDepth: for graphs built by a frontend that could not check while reading.
+/// maxSubgraphDepth, and refuses negative static dims in value types: for graphs built by a
+/// frontend that could not check while reading (textual IR, TorchScript).
 Status checkGraphLimits(const Graph& graph, const Limits& limits);
 
 }  // namespace kiln

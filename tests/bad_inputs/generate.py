@@ -238,6 +238,8 @@ def main():
              "nest deeper", "seq<seq<... 100 levels: the parser must not recurse without bound")
     kir_case("subgraphs_too_deep.kir", kir_nested_if(4), "nest deeper",
              "If nested 5 levels against --max-subgraph-depth 3", ["--max-subgraph-depth", "3"])
+    kir_case("negative_dim.kir", "graph @g(%x: f32[2,-2147483648]) -> (%y) {\n%y = Neg(%x)\nreturn %y\n}\n",
+             "negative dim", "a static negative size in a value type (crashed -O2 before: found by tests/e2e/mutate.py)")
     kir_case("long_string.kir", KIR_HEAD + '%y = Neg(%x) {note = "' + "a" * 300 + '"}\nreturn %y\n}\n',
              "string length limit", "a 300-byte string against --max-string-bytes 256", ["--max-string-bytes", "256"])
     kir_case("node_limit.kir", KIR_HEAD + "".join(f"%v{i} = Neg(%x)\n" for i in range(20)) + "%y = Neg(%x)\nreturn %y\n}\n",

@@ -38,6 +38,8 @@ Expected<Model> loadModel(const std::string& path, const torchscript::ImportOpti
     if (!in) return Diagnostic{.file = path, .message = "cannot read file"};
     auto model = parseModel(text.str(), path, limits);
     if (model) model->sourcePath = path;
+    if (model)
+      if (Status s = checkGraphLimits(*model->graph, limits); !s) return s.inFile(path);
     return model;
   }
   if (formatFromPath(path) == ModelFormat::TorchScript) {
