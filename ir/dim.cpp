@@ -1,16 +1,20 @@
 #include "ir/dim.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
+
+#include "ir/diagnostic.h"
 
 namespace kiln {
 namespace {
 
 std::string termText(const DimExpr::Term& t) {
   std::string out;
-  int64_t c = t.coeff < 0 ? -t.coeff : t.coeff;
+  // Magnitude in unsigned arithmetic: -INT64_MIN does not fit in int64.
+  uint64_t c = t.coeff < 0 ? 0 - static_cast<uint64_t>(t.coeff) : static_cast<uint64_t>(t.coeff);
   if (c != 1) out = std::to_string(c);
   for (const auto& s : t.symbols) {
     if (!out.empty()) out += '*';
@@ -19,8 +23,9 @@ std::string termText(const DimExpr::Term& t) {
   return out;
 }
 
-/// Merges equal monomials, drops zero coefficients and sorts: the canonical form.
-std::vector<DimExpr::Term> canonicalize(std::vector<DimExpr::Term> terms) {
+/// Merges equal monomials, drops zero coefficients and sorts: the canonical form. Nullopt when
+/// merging coefficients overflows int64 (hostile shapes).
+std::optional<std::vector<DimExpr::Term>> canonicalize(std::vector<DimExpr::Term> terms) {
   for (auto& t : terms) std::sort(t.symbols.begin(), t.symbols.end());
   // Higher degree first, then lexicographic: `batch*heads+sequence+1`.
   std::sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) {
@@ -29,9 +34,9 @@ std::vector<DimExpr::Term> canonicalize(std::vector<DimExpr::Term> terms) {
   });
   std::vector<DimExpr::Term> out;
   for (auto& t : terms) {
-    if (!out.empty() && out.back().symbols == t.symbols)
-      out.back().coeff += t.coeff;
-    else
+    if (!out.empty() && out.back().symbols == t.symbols) {
+      if (__builtin_add_overflow(out.back().coeff, t.coeff, &out.back().coeff)) return std::nullopt;
+    } else
       out.push_back(std::move(t));
   }
   std::erase_if(out, [](const auto& t) { return t.coeff == 0; });
@@ -47,8 +52,11 @@ std::optional<std::string_view> DimExpr::asSymbol() const {
 }
 
 const DimExpr* DimExpr::intern(std::vector<Term> terms, int64_t* constant) {
-  terms = canonicalize(std::move(terms));
+  auto canonical = canonicalize(std::move(terms));
   *constant = 0;
+  // Dim::fromTerms, the only caller, has checked that the terms merge without overflow.
+  KILN_ASSERT(canonical.has_value());
+  terms = std::move(*canonical);
   if (terms.empty()) return nullptr;
   if (terms.size() == 1 && terms[0].symbols.empty()) {
     *constant = terms[0].coeff;
@@ -58,7 +66,9 @@ const DimExpr* DimExpr::intern(std::vector<Term> terms, int64_t* constant) {
   for (const auto& t : terms) {
     if (!text.empty()) text += t.coeff < 0 ? "-" : "+";
     else if (t.coeff < 0) text += "-";
-    text += t.symbols.empty() ? std::to_string(t.coeff < 0 ? -t.coeff : t.coeff) : termText(t);
+    // Magnitude in unsigned arithmetic: -INT64_MIN does not fit in int64.
+    uint64_t magnitude = t.coeff < 0 ? 0 - static_cast<uint64_t>(t.coeff) : static_cast<uint64_t>(t.coeff);
+    text += t.symbols.empty() ? std::to_string(magnitude) : termText(t);
   }
   // Interning is global and guarded: shape inference may run from several threads.
   static std::mutex mutex;
@@ -75,6 +85,8 @@ Dim Dim::symbol(std::string_view name) {
 }
 
 Dim Dim::fromTerms(std::vector<DimExpr::Term> terms) {
+  // Coefficients that overflow int64 when merged give an unknown size (hostile shapes only).
+  if (!canonicalize(terms)) return Dim();
   int64_t constant = 0;
   const DimExpr* e = DimExpr::intern(std::move(terms), &constant);
   if (!e) return Dim(constant);
@@ -91,7 +103,12 @@ std::vector<DimExpr::Term> Dim::terms() const {
 
 Dim operator+(const Dim& a, const Dim& b) {
   if (a.isUnknown() || b.isUnknown()) return Dim();
-  if (a.isStatic() && b.isStatic()) return Dim(a.value_ + b.value_);
+  // Static arithmetic that overflows int64 gives an unknown size, never undefined behaviour:
+  // only a hostile model gets there, and the tensor-size checks then refuse it.
+  if (a.isStatic() && b.isStatic()) {
+    int64_t sum = 0;
+    return __builtin_add_overflow(a.value_, b.value_, &sum) ? Dim() : Dim(sum);
+  }
   auto t = a.terms();
   auto u = b.terms();
   t.insert(t.end(), u.begin(), u.end());
@@ -104,11 +121,15 @@ Dim operator*(const Dim& a, const Dim& b) {
   if (a.isStatic() && a.value_ == 0) return Dim(0);
   if (b.isStatic() && b.value_ == 0) return Dim(0);
   if (a.isUnknown() || b.isUnknown()) return Dim();
-  if (a.isStatic() && b.isStatic()) return Dim(a.value_ * b.value_);
+  if (a.isStatic() && b.isStatic()) {
+    int64_t product = 0;
+    return __builtin_mul_overflow(a.value_, b.value_, &product) ? Dim() : Dim(product);
+  }
   std::vector<DimExpr::Term> out;
   for (const auto& x : a.terms())
     for (const auto& y : b.terms()) {
-      DimExpr::Term t{x.coeff * y.coeff, x.symbols};
+      DimExpr::Term t{0, x.symbols};
+      if (__builtin_mul_overflow(x.coeff, y.coeff, &t.coeff)) return Dim();
       t.symbols.insert(t.symbols.end(), y.symbols.begin(), y.symbols.end());
       out.push_back(std::move(t));
     }
@@ -119,6 +140,7 @@ Dim exactDiv(const Dim& a, const Dim& b) {
   if (a.isUnknown() || b.isUnknown()) return Dim();
   if (b.isStatic()) {
     if (b.value_ == 0) return Dim();
+    if (b.value_ == -1) return Dim(0) - a;  // INT64_MIN / -1 overflows: negation checks it
     if (a.isStatic()) return a.value_ % b.value_ == 0 ? Dim(a.value_ / b.value_) : Dim();
     auto t = a.terms();
     for (auto& x : t) {
@@ -133,6 +155,8 @@ Dim exactDiv(const Dim& a, const Dim& b) {
   if (divisor.size() != 1) return Dim();
   auto t = a.terms();
   for (auto& x : t) {
+    // INT64_MIN / -1 (and INT64_MIN % -1) overflow.
+    if (divisor[0].coeff == -1 && x.coeff == std::numeric_limits<int64_t>::min()) return Dim();
     if (x.coeff % divisor[0].coeff != 0) return Dim();
     x.coeff /= divisor[0].coeff;
     for (const auto& s : divisor[0].symbols) {

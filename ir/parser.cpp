@@ -1,11 +1,13 @@
 #include "ir/parser.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
 #include <unordered_map>
 
 #include "ir/ir_lexer.h"
+#include "ir/limits.h"
 #include "ir/op_registry.h"
 
 namespace kiln {
@@ -30,7 +32,10 @@ std::string tensorTypeText(DType dtype, const std::vector<int64_t>& dims) {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string file) : lex_(text), file_(std::move(file)) { consume(); }
+  Parser(std::string_view text, std::string file, const Limits& limits)
+      : lex_(text), file_(std::move(file)), limits_(limits) {
+    consume();
+  }
 
   Status model(Model& m) {
     if (tok_.isWord("module")) {
@@ -60,7 +65,17 @@ class Parser {
  private:
   // ---- tokens -------------------------------------------------------------------------
 
-  void consume() { tok_ = lex_.next(); }
+  /// Next token; one longer than the string length limit becomes an error token, so whatever
+  /// rule sees it reports the limit.
+  void consume() {
+    tok_ = lex_.next();
+    if (tok_.text.size() > limits_.maxStringBytes && !tok_.is(TokenKind::Error)) {
+      tok_.text = describeKind(tok_) + " of " + formatBytes(tok_.text.size()) + " is over the string length limit of " +
+                  formatBytes(limits_.maxStringBytes) + " " + limitHint("--max-string-bytes");
+      tok_.kind = TokenKind::Error;
+    }
+  }
+  static std::string describeKind(const Token& t) { return std::string(tokenKindName(t.kind)); }
   bool consumeIf(TokenKind k) {
     if (!tok_.is(k)) return false;
     consume();
@@ -204,6 +219,10 @@ class Parser {
   };
 
   Status graphDef(std::unique_ptr<Graph>& out) {
+    // scopes_ holds one scope per enclosing graph: its size is this graph's nesting depth.
+    if (scopes_.size() > static_cast<size_t>(std::max(limits_.maxSubgraphDepth, 0)))
+      return error(tok_, "subgraphs nest deeper than " + std::to_string(limits_.maxSubgraphDepth) + " levels " +
+                             limitHint("--max-subgraph-depth"));
     KILN_RETURN_IF_ERROR(expectWord("graph"));
     if (!tok_.is(TokenKind::GraphName)) return unexpected("a graph name (@name)");
     auto g = std::make_unique<Graph>(tok_.text);
@@ -297,6 +316,9 @@ class Parser {
   }
 
   Status node(Graph& g) {
+    if (++nodes_ > limits_.maxNodes)
+      return error(tok_, "the model has more than " + std::to_string(limits_.maxNodes) + " nodes " +
+                             limitHint("--max-nodes"));
     // Results: `%a, _ = ` (absent for a node without outputs).
     std::vector<Token> results;
     if (tok_.is(TokenKind::ValueName) || tok_.isWord("_")) {
@@ -663,6 +685,16 @@ class Parser {
       } while (consumeIf(TokenKind::Comma));
     }
     KILN_RETURN_IF_ERROR(expect(TokenKind::RBracket));
+    // Sizes are checked before anything is allocated or multiplied: the dims are untrusted.
+    std::optional<int64_t> countOr = safeElementCount(dims);
+    std::optional<uint64_t> bytesOr = countOr ? safeByteSize(*dtype, *countOr) : std::nullopt;
+    if (!bytesOr)
+      return error(typeTok, "dense<" + tensorTypeText(*dtype, dims) + ">: element count overflows int64");
+    if (*bytesOr > limits_.maxTensorBytes)
+      return error(typeTok, "dense<" + tensorTypeText(*dtype, dims) + "> is " + formatBytes(*bytesOr) +
+                                ", over the tensor size limit of " + formatBytes(limits_.maxTensorBytes) + " " +
+                                limitHint("--max-tensor-bytes"));
+    const int64_t count = *countOr;
     KILN_RETURN_IF_ERROR(expect(TokenKind::Comma));
 
     // Summary `36.75 KiB, #a41f...` (strings: `#...` only), or the values.
@@ -705,8 +737,6 @@ class Parser {
     } else {
       KILN_RETURN_IF_ERROR(b.element());
     }
-    int64_t count = 1;
-    for (int64_t d : dims) count *= d;
     if (b.count != count)
       return error(typeTok, "dense<" + tensorTypeText(*dtype, dims) + "> needs " + std::to_string(count) +
                                 " values, found " + std::to_string(b.count));
@@ -832,12 +862,15 @@ class Parser {
     if (!tok_.is(TokenKind::Identifier)) return unexpected("a type");
     if (tok_.text == "seq" || tok_.text == "opt") {
       bool seq = tok_.text == "seq";
+      // Bounded so that `seq<seq<...` cannot exhaust the stack; no real type nests this deep.
+      if (++typeDepth_ > kMaxTypeDepth) return error(tok_, "types nest deeper than " + std::to_string(kMaxTypeDepth) + " levels");
       consume();
       KILN_RETURN_IF_ERROR(expect(TokenKind::Less));
       Type element;
       KILN_RETURN_IF_ERROR(typeExpr(element));
       KILN_RETURN_IF_ERROR(expect(TokenKind::Greater));
       out = seq ? Type::sequence(std::move(element)) : Type::optional(std::move(element));
+      --typeDepth_;
       return Status::ok();
     }
     std::optional<DType> dtype = parseDType(tok_.text);
@@ -875,64 +908,74 @@ class Parser {
     }
     bool negate = consumeIf(TokenKind::Minus);
     Dim sum;
-    KILN_RETURN_IF_ERROR(dimTerm(sum));
-    if (negate) sum = Dim(0) - sum;
+    KILN_RETURN_IF_ERROR(dimTerm(sum, negate));
     while (tok_.is(TokenKind::Plus) || tok_.is(TokenKind::Minus)) {
       bool minus = tok_.is(TokenKind::Minus);
       consume();
       Dim t;
-      KILN_RETURN_IF_ERROR(dimTerm(t));
-      sum = minus ? sum - t : sum + t;
+      KILN_RETURN_IF_ERROR(dimTerm(t, minus));
+      sum = sum + t;
     }
     out = sum;
     return Status::ok();
   }
 
-  Status dimTerm(Dim& out) {
-    KILN_RETURN_IF_ERROR(dimFactor(out));
+  /// A term's sign goes with its first factor, so the printed `-9223372036854775808*n` (an
+  /// INT64_MIN coefficient, whose magnitude is no int64) reads back.
+  Status dimTerm(Dim& out, bool negative) {
+    KILN_RETURN_IF_ERROR(dimFactor(out, negative));
     while (consumeIf(TokenKind::Star)) {
       Dim f;
-      KILN_RETURN_IF_ERROR(dimFactor(f));
+      KILN_RETURN_IF_ERROR(dimFactor(f, false));
       out = out * f;
     }
     return Status::ok();
   }
 
-  Status dimFactor(Dim& out) {
+  Status dimFactor(Dim& out, bool negative) {
     if (tok_.is(TokenKind::Integer)) {
+      NumberLit n{.negative = negative, .tok = tok_};
+      consume();
       int64_t v;
-      KILN_RETURN_IF_ERROR(intLit(&v));
+      KILN_RETURN_IF_ERROR(toInt(n, &v));
       out = Dim(v);
       return Status::ok();
     }
     if (tok_.is(TokenKind::Identifier) || tok_.is(TokenKind::String)) {
       out = Dim::symbol(tok_.text);
       consume();
+      if (negative) out = Dim(0) - out;
       return Status::ok();
     }
     return unexpected("a dim (integer, symbol or '?')");
   }
 
+  static constexpr int kMaxTypeDepth = 64;
+
   Lexer lex_;
   std::string file_;
+  const Limits& limits_;
   Token tok_;
   std::vector<std::unordered_map<std::string, Value*>> scopes_;
+  int64_t nodes_ = 0;
+  int typeDepth_ = 0;
 };
 
 }  // namespace
 
-Expected<Model> parseModel(std::string_view text, const std::string& fileName) {
+Expected<Model> parseModel(std::string_view text, const std::string& fileName, const Limits& limits) {
   Model m;
   m.graph.reset();
-  Parser p(text, fileName);
+  Parser p(text, fileName, limits);
   KILN_RETURN_IF_ERROR(p.model(m));
   m.sourcePath = fileName;
   return m;
 }
 
-Expected<std::unique_ptr<Graph>> parseGraph(std::string_view text, const std::string& fileName) {
+Expected<std::unique_ptr<Graph>> parseGraph(std::string_view text, const std::string& fileName,
+                                            const Limits& limits) {
   std::unique_ptr<Graph> g;
-  Parser p(text, fileName);
+  Parser p(text, fileName, limits);
   KILN_RETURN_IF_ERROR(p.singleGraph(g));
   return g;
 }

@@ -21,6 +21,8 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # bench/run.sh's chart of the ratios against peers (bench only)
   gnuplot-nox
+  # libFuzzer targets (fuzz/, scripts/fuzz.sh, ctest fuzz.smoke)
+  clang libclang-rt-14-dev
   # test model generation only
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
 )

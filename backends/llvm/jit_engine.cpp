@@ -1,5 +1,7 @@
 #include "backends/llvm/jit_engine.h"
 
+#include <unistd.h>
+
 #include <llvm/ExecutionEngine/ObjectCache.h>
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -51,7 +53,9 @@ class DiskObjectCache final : public llvm::ObjectCache {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     const std::string path = pathFor(*m);
-    const std::string tmp = path + ".tmp";
+    // A name of this process's own: two processes caching the same module must not write
+    // into one temporary file and rename a mix of both into place.
+    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
     {
       llvm::raw_fd_ostream os(tmp, ec);
       if (ec) return;  // a cache that cannot write is only slower

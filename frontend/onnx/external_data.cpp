@@ -105,9 +105,9 @@ Expected<std::shared_ptr<const Buffer>> mapExternalData(const onnx::TensorProto&
     return Status::error(what + ": external data has " + std::to_string(length) + " bytes, its dims need " +
                          std::to_string(byteSize) + " (size mismatch)");
   ctx.externalBytes += length;
-  if (ctx.externalBytes > ctx.options.maxModelBytes)
-    return Status::error("external data exceeds " + formatBytes(ctx.options.maxModelBytes) +
-                         " (ImportOptions::maxModelBytes) at " + what);
+  if (ctx.externalBytes > ctx.options.limits.maxModelBytes)
+    return Status::error("external data exceeds the model size limit of " + formatBytes(ctx.options.limits.maxModelBytes) +
+                         " at " + what + " " + limitHint("--max-model-bytes"));
 
   auto mapped = MappedBuffer::map(*resolved, offset, length);
   if (!mapped) {

@@ -104,9 +104,9 @@ Expected<Type> declaredType(const onnx::ValueInfoProto& vi, const std::string& w
 
 Status liftGraph(onnx::GraphProto& proto, Graph& graph, const Scope* parent, const LiftEnv& env, int depth) {
   ImportContext& ctx = env.ctx;
-  if (depth > ctx.options.maxSubgraphDepth)
-    return Status::error("subgraphs nest deeper than " + std::to_string(ctx.options.maxSubgraphDepth) +
-                         " levels (ImportOptions::maxSubgraphDepth)");
+  if (depth > ctx.options.limits.maxSubgraphDepth)
+    return Status::error("subgraphs nest deeper than " + std::to_string(ctx.options.limits.maxSubgraphDepth) +
+                         " levels " + limitHint("--max-subgraph-depth"));
   if (!proto.name().empty()) graph.setName(proto.name());
   graph.setDocString(proto.doc_string());
   if (proto.sparse_initializer_size() > 0)

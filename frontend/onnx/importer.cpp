@@ -16,6 +16,7 @@
 
 #include "frontend/onnx/function_inline.h"
 #include "frontend/onnx/import_context.h"
+#include "frontend/onnx/limits_check.h"
 #include "frontend/onnx/model_import.h"
 #include "frontend/onnx/opset_upgrade.h"
 #include "ir/op_registry.h"
@@ -50,9 +51,9 @@ Status finishImport(Model& model, ImportContext& ctx) {
 /// Checks the size of a model about to be parsed against the limits of kiln and protobuf.
 Status checkModelSize(uint64_t size, const ImportOptions& options) {
   if (size == 0) return Status::error("empty file");
-  if (size > options.maxModelBytes)
-    return Status::error("model is " + formatBytes(size) + ", over the limit of " +
-                         formatBytes(options.maxModelBytes) + " (ImportOptions::maxModelBytes)");
+  if (size > options.limits.maxModelBytes)
+    return Status::error("model is " + formatBytes(size) + ", over the model size limit of " +
+                         formatBytes(options.limits.maxModelBytes) + " " + limitHint("--max-model-bytes"));
   if (size > static_cast<uint64_t>(INT_MAX))
     return Status::error("model is " + formatBytes(size) +
                          ": protobuf cannot parse a message over 2 GiB (store the weights as external data)");
@@ -65,13 +66,13 @@ Status parseModelProto(google::protobuf::io::CodedInputStream& in, const ImportO
   // Each subgraph level nests three messages (graph, node, attribute); protobuf's default
   // limit of 100 would stop a legal model long before maxSubgraphDepth does. The clamp keeps
   // protobuf's own recursion within the stack whatever the option says.
-  int depth = std::clamp(options.maxSubgraphDepth, 0, 1000);
+  int depth = std::clamp(options.limits.maxSubgraphDepth, 0, 1000);
   in.SetRecursionLimit(std::max(100, 3 * depth + 16));
   if (!proto.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
     return Status::error("not a valid ONNX model: failed to parse protobuf");
   // Protobuf accepts many byte strings as some message; a model must at least have a graph.
   if (!proto.has_graph()) return Status::error("not a valid ONNX model: the parsed protobuf has no graph");
-  return Status::ok();
+  return checkProtoLimits(proto, options.limits);
 }
 
 /// Lifts a parsed proto into kiln's IR (its raw_data moves into the model's tensors).

@@ -6,16 +6,15 @@
 #include <string_view>
 
 #include "ir/diagnostic.h"
+#include "ir/limits.h"
 #include "ir/model.h"
 
 namespace kiln::onnx_frontend {
 
 struct ImportOptions {
   bool inlineFunctions = false;  ///< inline model-local functions at their call sites
-  /// Refuse tensors and models bigger than these (bytes): hostile-input guards.
-  uint64_t maxTensorBytes = uint64_t{16} << 30;
-  uint64_t maxModelBytes = uint64_t{64} << 30;
-  int maxSubgraphDepth = 64;
+  /// Hostile-input guards: tensor and model bytes, subgraph depth, node count, string lengths.
+  Limits limits;
   /// Check default-domain and ai.onnx.ml nodes against ONNX's operator schemas at the model's
   /// opset (unknown op, deprecated op, input/output count, attributes).
   bool checkSchemas = true;

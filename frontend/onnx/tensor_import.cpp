@@ -7,6 +7,7 @@
 
 #include "frontend/onnx/external_data.h"
 #include "frontend/onnx/type_import.h"
+#include "ir/limits.h"
 #include "ir/type.h"
 
 namespace kiln::onnx_frontend {
@@ -119,18 +120,24 @@ Expected<Tensor> tensorFromProto(onnx::TensorProto& t, const std::string& what, 
     if (dims[axis] < 0)
       return Status::error(what + " has negative dim " + std::to_string(dims[axis]) + " at axis " +
                            std::to_string(axis));
-  int64_t count = 0;
-  uint64_t bytes = 0;
-  uint64_t elemSize = dtypeSize(dtype);
-  if (!checkedElementCount(dims, &count) ||
-      __builtin_mul_overflow(static_cast<uint64_t>(count), elemSize, &bytes) || bytes > INT64_MAX)
+  std::optional<int64_t> countOr = safeElementCount(dims);
+  std::optional<uint64_t> elementBytes = countOr ? safeByteSize(dtype, *countOr) : std::nullopt;
+  if (!elementBytes)
     return Status::error(what + " has dims " + typeText(dtype, dims) + " whose element count overflows int64");
+  const int64_t count = *countOr;
+  uint64_t bytes = *elementBytes;
+  const Limits& limits = ctx.options.limits;
   if (dtype == DType::String) {
-    for (const auto& s : t.string_data()) bytes += s.size();
+    for (const auto& s : t.string_data()) {
+      if (s.size() > limits.maxStringBytes)
+        return Status::error(what + " holds a string of " + formatBytes(s.size()) + ", over the string length limit of " +
+                             formatBytes(limits.maxStringBytes) + " " + limitHint("--max-string-bytes"));
+      bytes += s.size();
+    }
   }
-  if (bytes > ctx.options.maxTensorBytes)
-    return Status::error(what + " is " + formatBytes(bytes) + ", over the limit of " +
-                         formatBytes(ctx.options.maxTensorBytes) + " (ImportOptions::maxTensorBytes)");
+  if (bytes > limits.maxTensorBytes)
+    return Status::error(what + " is " + formatBytes(bytes) + ", over the tensor size limit of " +
+                         formatBytes(limits.maxTensorBytes) + " " + limitHint("--max-tensor-bytes"));
 
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
     if (dtype == DType::String)

@@ -25,14 +25,6 @@ Expected<DType> dtypeFromProto(int32_t code, const std::string& what) {
   return *d;
 }
 
-bool checkedElementCount(const std::vector<int64_t>& dims, int64_t* count) {
-  int64_t n = 1;
-  for (int64_t d : dims) {
-    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return false;
-  }
-  *count = n;
-  return true;
-}
 
 namespace {
 

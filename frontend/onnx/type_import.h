@@ -19,7 +19,4 @@ Expected<DType> dtypeFromProto(int32_t code, const std::string& what);
 /// with dim_param symbolic, with neither unknown. Map, sparse and opaque types are refused.
 Expected<Type> typeFromProto(const onnx::TypeProto& type, const std::string& what);
 
-/// Multiplies dims into an element count; false when a dim is negative or the count overflows.
-bool checkedElementCount(const std::vector<int64_t>& dims, int64_t* count);
-
 }  // namespace kiln::onnx_frontend

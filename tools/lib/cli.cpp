@@ -5,6 +5,7 @@
 #include <map>
 
 #include "tools/lib/command.h"
+#include "tools/lib/limit_options.h"
 
 #ifndef KILN_VERSION
 #define KILN_VERSION "0.1.0"
@@ -12,8 +13,31 @@
 
 namespace kiln::tools {
 
+namespace {
+
+/// `text` with control characters written as \xNN: names in a diagnostic come from the model,
+/// and a hostile one must not break the one-line error, forge a second line or send terminal
+/// escape sequences.
+std::string printable(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    static const char* hex = "0123456789abcdef";
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
 int reportError(const Diagnostic& d) {
-  std::fprintf(stderr, "kiln: error: %s\n", d.str().c_str());
+  std::fprintf(stderr, "kiln: error: %s\n", printable(d.str()).c_str());
   return kExitBadInput;
 }
 
@@ -31,7 +55,9 @@ int runCli(int argc, char** argv) {
   auto add = [&](CommandAction (*registerFn)(CLI::App&)) {
     size_t before = app.get_subcommands({}).size();
     CommandAction action = registerFn(app);
-    actions[app.get_subcommands({})[before]] = std::move(action);
+    CLI::App* sub = app.get_subcommands({})[before];
+    addLimitOptions(*sub);
+    actions[sub] = std::move(action);
   };
   add(addCompileCommand);
   add(addConvertCommand);

@@ -10,6 +10,7 @@
 #include "tools/lib/command.h"
 #include "tools/lib/input_shape_args.h"
 #include "tools/lib/model_loader.h"
+#include "tools/lib/model_writer.h"
 #include "tools/lib/npy.h"
 #include "tools/lib/run_inputs.h"
 #include "tools/lib/validation_run.h"
@@ -83,6 +84,7 @@ CommandAction addRunCommand(CLI::App& app) {
     std::vector<std::string> inputs, dims, inputShapes;
     uint64_t seed = 0;
     int threads = 0;
+    bool force = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -102,6 +104,7 @@ CommandAction addRunCommand(CLI::App& app) {
   cmd->add_option("--dim", opts->dims, "Bind a symbolic dim for generated inputs, e.g. batch=4 (repeatable)");
   cmd->add_option("--seed", opts->seed, "Seed for generated inputs (default 0)");
   cmd->add_option("-o,--output", opts->output, "Write outputs (and nothing else) to this .npz");
+  cmd->add_flag("--force", opts->force, "Allow -o to overwrite the model or an --input file");
   return [opts]() {
     std::string backend = opts->backend.empty() ? (isTorchScriptPath(opts->model) ? "torch" : "reference") : opts->backend;
     std::vector<std::string> outputNames;
@@ -132,6 +135,11 @@ CommandAction addRunCommand(CLI::App& app) {
     }
 
     if (!opts->output.empty()) {
+      // An --input is `FILE.npz` or `NAME=FILE.npy`: neither it nor the model may be overwritten.
+      std::vector<std::string> readFiles{opts->model};
+      for (const auto& in : opts->inputs) readFiles.push_back(in.substr(in.find('=') == std::string::npos ? 0 : in.find('=') + 1));
+      for (const auto& file : readFiles)
+        if (Status s = checkNotOverwritingInput(file, opts->output, opts->force); !s) return reportError(s);
       std::vector<NamedTensor> named;
       for (size_t i = 0; i < outputNames.size(); ++i) named.push_back({outputNames[i], (*outputs)[i]});
       if (Status s = writeNpz(opts->output, named); !s) return reportError(s);

@@ -3,6 +3,10 @@
 #include <charconv>
 #include <map>
 
+#include "ir/limits.h"
+#include "ir/tensor.h"
+#include "tools/lib/limit_options.h"
+
 namespace kiln::tools {
 namespace {
 
@@ -50,6 +54,15 @@ Expected<torchscript::InputSpec> parseInputShape(const std::string& text) {
     if (x == std::string::npos) break;
     pos = x + 1;
   }
+  // Inputs are generated or bound from these sizes: refuse products that cannot be counted or
+  // stored before anything is allocated.
+  std::optional<int64_t> count = safeElementCount(spec.dims);
+  std::optional<uint64_t> bytes = count ? safeByteSize(spec.dtype, *count) : std::nullopt;
+  if (!bytes) return bad(text, "the element count overflows int64");
+  const Limits& limits = activeLimits();
+  if (*bytes > limits.maxTensorBytes)
+    return bad(text, "the input would be " + formatBytes(*bytes) + ", over the tensor size limit of " +
+                         formatBytes(limits.maxTensorBytes) + " " + limitHint("--max-tensor-bytes"));
   return spec;
 }
 

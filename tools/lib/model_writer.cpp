@@ -12,7 +12,7 @@ Status checkNotOverwritingInput(const std::string& input, const std::string& out
   std::error_code ec;
   if (!force && std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec))
     return Diagnostic{.file = output,
-                      .message = "output would overwrite the input model; pass --force to allow it"};
+                      .message = "output would overwrite the input file " + input + "; pass --force to allow it"};
   return Status::ok();
 }
 

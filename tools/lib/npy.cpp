@@ -11,6 +11,8 @@
 #include <limits>
 #include <optional>
 
+#include "ir/atomic_file.h"
+
 namespace kiln::tools {
 namespace {
 
@@ -176,6 +178,9 @@ std::vector<std::byte> reverseAxes(const std::byte* data, const std::vector<int6
   int64_t count = 1;
   for (int64_t d : dims) count *= d;
   std::vector<std::byte> out(static_cast<size_t>(count) * itemSize);
+  // Nothing to move (and memcpy must not see the null data of an empty vector): a zero-width
+  // item ('<U0') or an empty array.
+  if (out.empty()) return out;
   // Strides of the on-disk array, whose dims are `dims` reversed.
   std::vector<int64_t> diskStrides(r, 1);
   for (size_t i = 1; i < r; ++i) diskStrides[i] = diskStrides[i - 1] * dims[i - 1];
@@ -577,27 +582,6 @@ Expected<std::string> readWholeFile(const std::string& path) {
   return bytes;
 }
 
-Status writeAtomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Status::error(path + ": cannot write: " + std::strerror(errno));
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return Status::error(path + ": write failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Status::error(path + ": cannot replace: " + ec.message());
-  }
-  return Status::ok();
-}
 
 }  // namespace
 
@@ -616,13 +600,13 @@ Expected<std::vector<NamedTensor>> readNpz(const std::string& path) {
 Status writeNpy(const std::string& path, const Tensor& t) {
   auto bytes = formatNpy(t);
   if (!bytes) return Status::error(path + ": " + bytes.status().diagnostic().message);
-  return writeAtomically(path, *bytes);
+  return writeFileAtomically(path, *bytes);
 }
 
 Status writeNpz(const std::string& path, const std::vector<NamedTensor>& arrays, bool compress) {
   auto bytes = formatNpz(arrays, compress);
   if (!bytes) return Status::error(path + ": " + bytes.status().diagnostic().message);
-  return writeAtomically(path, *bytes);
+  return writeFileAtomically(path, *bytes);
 }
 
 }  // namespace kiln::tools

@@ -412,14 +412,14 @@ TEST(OnnxImport, RefusesBadInitializers) {
             }).find("FLOAT8E4M3FN"),
             std::string::npos);
   ImportOptions small = rawOptions();
-  small.maxTensorBytes = 8;
+  small.limits.maxTensorBytes = 8;
   EXPECT_NE(withInit(
                 [](TP* t) {
                   t->add_dims(4);
                   t->set_raw_data(std::string(16, '\0'));
                 },
                 small)
-                .find("over the limit of 8 B (ImportOptions::maxTensorBytes)"),
+                .find("over the tensor size limit of 8 B (raise it with --max-tensor-bytes)"),
             std::string::npos);
 
   onnx::ModelProto m = newModel();
@@ -769,10 +769,10 @@ TEST(OnnxImport, LimitsSubgraphNesting) {
     return m;
   };
   ImportOptions shallow = rawOptions();
-  shallow.maxSubgraphDepth = 3;
+  shallow.limits.maxSubgraphDepth = 3;
   EXPECT_TRUE(importProto(nested(3), shallow));
   std::string err = errorOf(importProto(nested(4), shallow));
-  EXPECT_NE(err.find("subgraphs nest deeper than 3 levels (ImportOptions::maxSubgraphDepth)"), std::string::npos) << err;
+  EXPECT_NE(err.find("subgraphs nest deeper than 3 levels (raise it with --max-subgraph-depth)"), std::string::npos) << err;
   EXPECT_TRUE(importProto(nested(60)));  // within the default, past protobuf's default recursion limit
 }
 
