@@ -1,5 +1,6 @@
 #include "backends/onnx/emitter.h"
 #include "ir/kiln_expand.h"
+#include "ir/model_clone.h"
 
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <onnx/onnx_pb.h>
@@ -58,32 +59,6 @@ int64_t chooseIrVersion(const Model& model, int64_t target) {
   int64_t hi = target <= checkerMaxOpset() ? checkerMaxIrVersion() : kNewestIrVersion;
   hi = std::max(hi, lo);
   return std::clamp(model.irVersion, lo, hi);
-}
-
-Model cloneModel(const Model& m) {
-  Model c;
-  c.irVersion = m.irVersion;
-  c.producerName = m.producerName;
-  c.producerVersion = m.producerVersion;
-  c.domain = m.domain;
-  c.docString = m.docString;
-  c.modelVersion = m.modelVersion;
-  c.opsets = m.opsets;
-  c.metadata = m.metadata;
-  c.graph = m.graph->clone();
-  for (const Function& f : m.functions) {
-    Function copy;
-    copy.name = f.name;
-    copy.domain = f.domain;
-    copy.docString = f.docString;
-    copy.attributes = f.attributes;
-    copy.opsets = f.opsets;
-    if (f.body) copy.body = f.body->clone();
-    c.functions.push_back(std::move(copy));
-  }
-  c.sourcePath = m.sourcePath;
-  c.sourceOpset = m.sourceOpset;
-  return c;
 }
 
 void collectDomains(const Graph& g, std::set<std::string>& domains) {

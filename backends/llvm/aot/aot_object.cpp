@@ -18,6 +18,7 @@
 #include "backends/llvm/constant_tensors.h"
 #include "backends/llvm/jit_engine.h"
 #include "backends/llvm/kernel_module.h"
+#include "ir/model_clone.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 
@@ -34,16 +35,8 @@ struct EmbeddedGraph {
 };
 
 Expected<EmbeddedGraph> embedGraph(const Model& model, Graph& graph) {
-  Model copy;
-  copy.irVersion = model.irVersion;
-  copy.producerName = model.producerName;
-  copy.producerVersion = model.producerVersion;
-  copy.domain = model.domain;
-  copy.modelVersion = model.modelVersion;
-  copy.opsets = model.opsets;
-  copy.metadata = model.metadata;
-  copy.sourceOpset = model.sourceOpset;
-  copy.graph = graph.clone();
+  Model copy = modelWithGraph(model, graph.clone());
+  copy.docString.clear();
   EmbeddedGraph out;
   out.text = printModel(copy, {.elideConstantsAbove = 16, .printLocations = false});
   auto parsed = parseModel(out.text, "<embedded IR>");

@@ -524,7 +524,9 @@ TEST(Parser, TruncatedOrCorruptedTextFailsCleanly) {
   ASSERT_TRUE(parseModel(text, "t.kir")) << parseModel(text, "t.kir").status().str();
   for (size_t n = 0; n < text.size(); ++n) {
     auto m = parseModel(std::string_view(text).substr(0, n), "t.kir");
-    if (!m) EXPECT_EQ(m.status().str().rfind("t.kir:", 0), 0u) << m.status().str();
+    if (!m) {
+      EXPECT_EQ(m.status().str().rfind("t.kir:", 0), 0u) << m.status().str();
+    }
   }
   std::mt19937 rng(7);
   const char replacements[] = "%@\"{}()[]<>,:=*+-?._#0a \n\\";
