@@ -1,11 +1,12 @@
 #include "backends/onnx/deferred_raw_data.h"
 
 #include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
 #include <onnx/onnx_pb.h>
 
 #include <vector>
+
+#include "backends/onnx/atomic_file_stream.h"
 
 namespace kiln::onnx_backend {
 
@@ -98,18 +99,7 @@ Status DeferredRawData::writeModel(onnx::ModelProto& model, AtomicFileWriter& ou
     size_t graphSize = graphParts[0].ByteSizeLong() + graphParts[1].ByteSizeLong();
     for (const Piece& p : pieces) graphSize += 1 + lengthDelimitedSize(p.size);
 
-    class Sink final : public pb::io::CopyingOutputStream {
-     public:
-      Sink(AtomicFileWriter& out, Status& status) : out_(out), status_(status) {}
-      bool Write(const void* buffer, int size) override {
-        status_ = out_.write({static_cast<const char*>(buffer), static_cast<size_t>(size)});
-        return status_.isOk();
-      }
-
-     private:
-      AtomicFileWriter& out_;
-      Status& status_;
-    } sink(out, status);
+    AtomicFileStream sink(out);
     bool ok;
     {
       pb::io::CopyingOutputStreamAdaptor adaptor(&sink, 1 << 20);
@@ -139,6 +129,7 @@ Status DeferredRawData::writeModel(onnx::ModelProto& model, AtomicFileWriter& ou
     }
     moveFields(graphParts[0], graph, 0, kGraphInitializerField);
     moveFields(graphParts[1], graph, kGraphInitializerField + 1, 1 << 29);
+    status = std::move(sink.status());
     if (status && !ok) status = Diagnostic{.file = out.path(), .message = "cannot serialize the model proto"};
   }
   for (const Piece& p : pieces)

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 
+#include "backends/onnx/atomic_file_stream.h"
 #include "backends/onnx/onnx_checker.h"
 #include "backends/onnx/ort_contrib.h"
 #include "backends/onnx/opset_adapt.h"
@@ -177,23 +178,8 @@ Status checkProtoSize(const onnx::ModelProto& proto) {
   return Status::ok();
 }
 
-/// Feeds protobuf's serializer straight into the file: no second copy of the model in memory.
-class WriterStream final : public google::protobuf::io::CopyingOutputStream {
- public:
-  explicit WriterStream(AtomicFileWriter& out) : out_(out) {}
-  bool Write(const void* buffer, int size) override {
-    status_ = out_.write({static_cast<const char*>(buffer), static_cast<size_t>(size)});
-    return status_.isOk();
-  }
-  Status& status() { return status_; }
-
- private:
-  AtomicFileWriter& out_;
-  Status status_;
-};
-
 Status serializeTo(const onnx::ModelProto& proto, AtomicFileWriter& out) {
-  WriterStream stream(out);
+  AtomicFileStream stream(out);
   bool ok;
   {
     google::protobuf::io::CopyingOutputStreamAdaptor adaptor(&stream, 1 << 20);
