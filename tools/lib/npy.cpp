@@ -265,6 +265,9 @@ Expected<Tensor> parseNpy(std::string_view b, const std::string& what) {
       count *= static_cast<uint64_t>(d);
     }
   if (zero) count = 0;
+  // numpy never writes zero-width elements ('S0', 'U0'); accepting them would let a few header
+  // bytes ask for any number of strings without the data to bound it.
+  if (descr->itemSize == 0 && count > 0) return fail(what, "elements of zero width (descr S0 or U0)");
   if (descr->itemSize != 0 && count > std::numeric_limits<uint64_t>::max() / 2 / descr->itemSize)
     return fail(what, "byte count overflows");
   const uint64_t nbytes = count * descr->itemSize;
