@@ -10,6 +10,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${KILN_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 jobs="${KILN_JOBS:-2}"
 seconds="${1:-30}"
+# libFuzzer's seed: 0 picks a random one; CI sets KILN_FUZZ_SEED so that its short run replays the
+# same mutations every time instead of failing on whichever new input chance finds first.
+seed="${KILN_FUZZ_SEED:-0}"
 shift || true
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(onnx_import_fuzzer ir_parser_fuzzer npy_fuzzer shape_option_fuzzer)
@@ -35,7 +38,7 @@ for t in "${targets[@]}"; do
       { echo "FAIL $t: a regression input fails again (see $build/artifacts/$t/regressions.log)"; status=1; continue; }
   fi
   echo "== $t: fuzzing for ${seconds}s"
-  if ! "$build/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=262144 \
+  if ! "$build/$t" -max_total_time="$seconds" -seed="$seed" -rss_limit_mb=2048 -timeout=10 -max_len=262144 \
       -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
       "$build/corpus/$t" "$build/seeds/$t" > "$build/artifacts/$t/fuzz.log" 2>&1; then
     echo "FAIL $t: see $build/artifacts/$t/fuzz.log; the input is in $build/artifacts/$t/"
