@@ -55,6 +55,8 @@ void registerActivationOps(OpRegistry& r) {
   addActivation(r, "Softsign", 1, "x / (1 + |x|).");
   addActivation(r, "HardSigmoid", 6, "max(0, min(1, alpha * x + beta)).",
                 {attrFloat("alpha", 0.2f), attrFloat("beta", 0.5f)});
+  addActivation(r, "Shrink", 9, "x + bias if x < -lambd, x - bias if x > lambd, else 0.",
+                {attrFloat("bias", 0.0f), attrFloat("lambd", 0.5f)});
   addActivation(r, "HardSwish", 14, "x * max(0, min(1, x / 6 + 1 / 2)).");
   addActivation(r, "Mish", 18, "x * tanh(softplus(x)).");
   addActivation(r, "Gelu", 20, "x * Phi(x); approximate = \"tanh\" uses the tanh approximation.",

@@ -35,6 +35,9 @@ constexpr UnaryOp kUnaryOps[] = {
     {"Atan", 7, "Arctangent."},
     {"Sinh", 9, "Hyperbolic sine."},
     {"Cosh", 9, "Hyperbolic cosine."},
+    {"Asinh", 9, "Inverse hyperbolic sine."},
+    {"Acosh", 9, "Inverse hyperbolic cosine."},
+    {"Atanh", 9, "Inverse hyperbolic tangent."},
     {"Tanh", 13, "Hyperbolic tangent."},
     {"Erf", 13, "Gauss error function."},
     {"Floor", 13, "Round down to an integer."},
@@ -217,6 +220,8 @@ void registerElementwiseOps(OpRegistry& r) {
   addBinary(r, "Div", 14, "a / b, broadcasting (integers truncate).", kPureElementwise, ShapeArith::Div);
   addBinary(r, "Mod", 13, "Remainder, with the sign of the divisor unless fmod = 1.", kPureElementwise,
             ShapeArith::None, {attrInt("fmod", 0)});
+  addBinary(r, "BitShift", 11, "Unsigned a << b or a >> b by `direction` (LEFT or RIGHT), broadcasting.",
+            kPureElementwise, ShapeArith::None, {attrRequired("direction", AttrKind::String)});
   // Pow's exponent may have another element type than its base.
   r.add({.domain = "", .name = "Pow", .sinceVersion = 15, .summary = "a ^ b, broadcasting.",
          .minInputs = 2, .maxInputs = 2,

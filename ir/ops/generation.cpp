@@ -1,4 +1,4 @@
-// Ops that make tensors from scalars and shapes: ConstantOfShape, Range, OneHot. (Constant
+// Ops that make tensors from scalars and shapes: ConstantOfShape, Range, OneHot, EyeLike. (Constant
 // lives with the control-flow ops, in control_flow.cpp.)
 
 #include <algorithm>
@@ -89,6 +89,20 @@ Status inferOneHot(InferenceContext& ctx) {
   return Status::ok();
 }
 
+/// A 2-D tensor shaped like the input, of type `dtype` (default: the input's).
+Status inferEyeLike(InferenceContext& ctx) {
+  DType dtype = inputDtype(ctx, 0);
+  if (const Attribute* a = ctx.node().attr("dtype")) {
+    auto to = dtypeFromOnnx(static_cast<int32_t>(a->i()));
+    if (!to) return ctx.error("unknown dtype " + std::to_string(a->i()));
+    dtype = *to;
+  }
+  const Shape s = shapeOf(ctx.inputType(0));
+  if (s.isRanked() && s.rank() != 2) return ctx.error("input must have rank 2, got " + s.str());
+  ctx.setOutputType(0, s.isRanked() ? Type::tensor(dtype, s) : unknownDimsTensor(dtype, 2));
+  return Status::ok();
+}
+
 }  // namespace
 
 void registerGenerationOps(OpRegistry& r) {
@@ -108,6 +122,12 @@ void registerGenerationOps(OpRegistry& r) {
          .minInputs = 3, .maxInputs = 3,
          .attributes = {attrInt("axis", -1)},
          .inferShapes = inferOneHot,
+         .traits = OpTrait::Pure});
+  r.add({.domain = "", .name = "EyeLike", .sinceVersion = 9,
+         .summary = "Ones on the k-th diagonal of a 2-D tensor shaped like the input, zeros elsewhere.",
+         .minInputs = 1, .maxInputs = 1,
+         .attributes = {attrOptional("dtype", AttrKind::Int), attrInt("k", 0)},
+         .inferShapes = inferEyeLike,
          .traits = OpTrait::Pure});
 }
 

@@ -87,6 +87,14 @@ void registerPoolOps(OpRegistry& r) {
                         attrOptional("pads", AttrKind::Ints), attrOptional("strides", AttrKind::Ints)},
          .inferShapes = inferPool,
          .traits = OpTrait::Pure});
+  r.add({.domain = "", .name = "LpPool", .sinceVersion = 18,
+         .summary = "p-norm over sliding windows: (sum |x|^p)^(1/p).",
+         .minInputs = 1, .maxInputs = 1,
+         .attributes = {attrString("auto_pad", "NOTSET"), attrInt("ceil_mode", 0),
+                        attrOptional("dilations", AttrKind::Ints), attrRequired("kernel_shape", AttrKind::Ints),
+                        attrInt("p", 2), attrOptional("pads", AttrKind::Ints), attrOptional("strides", AttrKind::Ints)},
+         .inferShapes = inferPool,
+         .traits = OpTrait::Pure});
   r.add({.domain = "", .name = "GlobalAveragePool", .sinceVersion = 1,
          .summary = "Mean over all spatial axes, kept as size 1.",
          .minInputs = 1, .maxInputs = 1,
@@ -95,6 +103,12 @@ void registerPoolOps(OpRegistry& r) {
   r.add({.domain = "", .name = "GlobalMaxPool", .sinceVersion = 1,
          .summary = "Maximum over all spatial axes, kept as size 1.",
          .minInputs = 1, .maxInputs = 1,
+         .inferShapes = inferGlobalPool,
+         .traits = OpTrait::Pure});
+  r.add({.domain = "", .name = "GlobalLpPool", .sinceVersion = 2,
+         .summary = "p-norm over all spatial axes, kept as size 1.",
+         .minInputs = 1, .maxInputs = 1,
+         .attributes = {attrInt("p", 2)},
          .inferShapes = inferGlobalPool,
          .traits = OpTrait::Pure});
 }
