@@ -22,26 +22,33 @@ std::vector<int64_t> symmetricPads(const std::vector<int64_t>& p) {
   return pads;
 }
 
+/// The window arguments every pooling op starts with: kernel_size, stride (empty = the kernel),
+/// padding, as ONNX attributes (kernel_shape, strides, pads for both sides).
+Expected<Attrs> poolWindow(LoweringContext& ctx, const Node& n, size_t spatial) {
+  auto kernel = spatialInts(ctx, n.input(1), spatial, {});
+  if (!kernel) return kernel.takeStatus();
+  if (kernel->size() != spatial) return ctx.error("needs a kernel size");
+  auto stride = spatialInts(ctx, n.input(2), spatial, *kernel);
+  if (!stride) return stride.takeStatus();
+  auto pad = spatialInts(ctx, n.input(3), spatial, std::vector<int64_t>(spatial, 0));
+  if (!pad) return pad.takeStatus();
+  return Attrs{{"kernel_shape", *kernel}, {"strides", *stride}, {"pads", symmetricPads(*pad)}};
+}
+
 // max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
 Status lowerMaxPool(LoweringContext& ctx, const Node& n) {
   auto x = ctx.tensor(n.input(0));
   if (!x) return x.takeStatus();
   size_t s = spatialAxes(n);
-  auto kernel = spatialInts(ctx, n.input(1), s, {});
-  if (!kernel) return kernel.takeStatus();
-  if (kernel->size() != s) return ctx.error("needs a kernel size");
-  auto stride = spatialInts(ctx, n.input(2), s, *kernel);
-  auto pad = spatialInts(ctx, n.input(3), s, std::vector<int64_t>(s, 0));
+  auto attrs = poolWindow(ctx, n, s);
+  if (!attrs) return attrs.takeStatus();
   auto dilation = spatialInts(ctx, n.input(4), s, std::vector<int64_t>(s, 1));
-  auto ceil = ctx.constBool(n.input(5));
-  if (!stride) return stride.takeStatus();
-  if (!pad) return pad.takeStatus();
   if (!dilation) return dilation.takeStatus();
+  auto ceil = ctx.constBool(n.input(5));
   if (!ceil) return ceil.takeStatus();
-  Attrs attrs{{"kernel_shape", *kernel}, {"strides", *stride}, {"pads", symmetricPads(*pad)},
-              {"ceil_mode", int64_t(*ceil)}};
-  if (*dilation != std::vector<int64_t>(s, 1)) attrs.emplace_back("dilations", *dilation);
-  ctx.define(n.output(0), ctx.emit("MaxPool", {*x}, std::move(attrs)));
+  attrs->emplace_back("ceil_mode", int64_t(*ceil));
+  if (*dilation != std::vector<int64_t>(s, 1)) attrs->emplace_back("dilations", *dilation);
+  ctx.define(n.output(0), ctx.emit("MaxPool", {*x}, std::move(*attrs)));
   return Status::ok();
 }
 
@@ -49,22 +56,16 @@ Status lowerMaxPool(LoweringContext& ctx, const Node& n) {
 Status lowerAvgPool(LoweringContext& ctx, const Node& n) {
   auto x = ctx.tensor(n.input(0));
   if (!x) return x.takeStatus();
-  size_t s = spatialAxes(n);
-  auto kernel = spatialInts(ctx, n.input(1), s, {});
-  if (!kernel) return kernel.takeStatus();
-  if (kernel->size() != s) return ctx.error("needs a kernel size");
-  auto stride = spatialInts(ctx, n.input(2), s, *kernel);
-  auto pad = spatialInts(ctx, n.input(3), s, std::vector<int64_t>(s, 0));
+  auto attrs = poolWindow(ctx, n, spatialAxes(n));
+  if (!attrs) return attrs.takeStatus();
   auto ceil = ctx.constBool(n.input(4));
-  auto includePad = ctx.constBool(n.input(5));
-  if (!stride) return stride.takeStatus();
-  if (!pad) return pad.takeStatus();
   if (!ceil) return ceil.takeStatus();
+  auto includePad = ctx.constBool(n.input(5));
   if (!includePad) return includePad.takeStatus();
   if (n.inputs().size() > 6 && !ctx.isNone(n.input(6))) return ctx.error("divisor_override is not supported");
-  ctx.define(n.output(), ctx.emit("AveragePool", {*x},
-                                  {{"kernel_shape", *kernel}, {"strides", *stride}, {"pads", symmetricPads(*pad)},
-                                   {"ceil_mode", int64_t(*ceil)}, {"count_include_pad", int64_t(*includePad)}}));
+  attrs->emplace_back("ceil_mode", int64_t(*ceil));
+  attrs->emplace_back("count_include_pad", int64_t(*includePad));
+  ctx.define(n.output(), ctx.emit("AveragePool", {*x}, std::move(*attrs)));
   return Status::ok();
 }
 
