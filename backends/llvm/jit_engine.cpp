@@ -64,6 +64,10 @@ class DiskObjectCache final : public llvm::ObjectCache {
     std::filesystem::rename(tmp, path, ec);
   }
 
+  /// Whether an object for `m` is on disk (then its IR need not be optimized at all).
+  bool has(const llvm::Module& m) const { return std::filesystem::exists(pathFor(m)); }
+  int hits() const { return hits_; }
+
   std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module* m) override {
     auto buffer = llvm::MemoryBuffer::getFile(pathFor(*m));
     if (!buffer) return nullptr;
@@ -181,13 +185,17 @@ Expected<std::unique_ptr<JitEngine>> JitEngine::create(const EngineOptions& opti
   impl->jit->getIRTransformLayer().setTransform(
       [raw](llvm::orc::ThreadSafeModule tsm, const llvm::orc::MaterializationResponsibility&)
           -> llvm::Expected<llvm::orc::ThreadSafeModule> {
-        tsm.withModuleDo([raw](llvm::Module& m) { raw->runPipeline(m); });
+        // A cached object replaces the optimized module wholesale: skip the pipeline.
+        tsm.withModuleDo([raw](llvm::Module& m) {
+          if (!raw->cache || !raw->cache->has(m)) raw->runPipeline(m);
+        });
         return tsm;
       });
   return std::unique_ptr<JitEngine>(new JitEngine(std::move(impl)));
 }
 
 const std::string& JitEngine::cpuName() const { return impl_->cpu; }
+int JitEngine::cacheHits() const { return impl_->cache ? impl_->cache->hits() : 0; }
 const std::string& JitEngine::cpuFeatures() const { return impl_->features; }
 
 void JitEngine::configureModule(llvm::Module& module) const {

@@ -36,6 +36,8 @@ class JitEngine {
   /// The CPU name and feature string the code is generated for (`skylake-avx512`, `+avx2,...`).
   const std::string& cpuName() const;
   const std::string& cpuFeatures() const;
+  /// Modules whose compiled object came from the cache folder.
+  int cacheHits() const;
 
   /// Prepares `module` for this target: sets triple, data layout, and the CPU attributes of
   /// every function (the loop vectorizer reads them to pick the vector width).

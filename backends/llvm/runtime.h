@@ -33,6 +33,7 @@ struct JitStats {
   size_t generatedKernels = 0;
   std::vector<Fallback> fallbacks;
   double compileSeconds = 0;
+  bool codeFromCache = false;   ///< the compiled kernels were read from JitOptions::cacheDir
   size_t arenaBytes = 0;        ///< of the latest memory plan
   size_t unsharedBytes = 0;     ///< what its buffers would take without reuse
 };

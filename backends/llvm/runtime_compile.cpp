@@ -5,6 +5,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/Config/llvm-config.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <chrono>
@@ -13,7 +14,6 @@
 #include "backends/llvm/jit_engine.h"
 #include "backends/llvm/kernel_module.h"
 #include "backends/llvm/runtime_impl.h"
-#include "ir/printer.h"
 #include "ir/shape_inference.h"
 
 namespace kiln::llvmjit {
@@ -107,11 +107,17 @@ Status JitRuntime::Impl::compileSteps() {
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("kiln", *context);
   generateKernels(*graph, *context, *module, steps, stats);
-  // The object cache finds compiled code by this name: the graph (constants by content hash),
-  // the target and the optimization level.
-  const std::string key = printGraph(*graph) + "\n" + stats.cpu + "\n" + stats.features + "\n" +
-                          std::to_string(options.optLevel) + "\nabi1";
-  module->setModuleIdentifier(fmtHex(std::hash<std::string>{}(key)));
+  // The object cache finds compiled code by this name. The object is a function of the
+  // generated IR, the target, the optimization level and LLVM itself, so those are the key: a
+  // kiln whose code generation changed never picks up an older kiln's object. (Weights and
+  // shapes are bound at run time, not compiled in.)
+  if (!options.cacheDir.empty()) {
+    std::string key;
+    llvm::raw_string_ostream os(key);
+    module->print(os, nullptr);
+    os << '\n' << stats.cpu << '\n' << stats.features << '\n' << options.optLevel << '\n' << LLVM_VERSION_STRING;
+    module->setModuleIdentifier(fmtHex(std::hash<std::string>{}(os.str())));
+  }
 
   KILN_RETURN_IF_ERROR(bindSteps());
 
@@ -127,6 +133,7 @@ Status JitRuntime::Impl::compileSteps() {
       if (!address) return address.takeStatus();
       s.kernel = reinterpret_cast<KernelFn>(*address);
     }
+    stats.codeFromCache = engine->cacheHits() > 0;
   }
   return Status::ok();
 }

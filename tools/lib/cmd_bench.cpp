@@ -37,7 +37,7 @@ double percentile(std::vector<double> sorted, double q) {
 /// The fallbacks and the memory plan (what --stats shows).
 void printStats(const llvmjit::JitStats& s) {
   std::printf("target        %s\n", s.cpu.c_str());
-  std::printf("compile       %.3f s\n", s.compileSeconds);
+  std::printf("compile       %.3f s%s\n", s.compileSeconds, s.codeFromCache ? " (code from --cache-dir)" : "");
   std::printf("nodes         %zu (%zu generated kernels, %zu fallbacks)\n", s.nodes, s.generatedKernels,
               s.fallbacks.size());
   std::printf("arena         %s (%s without reuse)\n", formatBytes(s.arenaBytes).c_str(),
@@ -89,7 +89,7 @@ CommandAction addBenchCommand(CLI::App& app) {
   cmd->add_option("--input", opts->inputs, "NAME=FILE.npy or FILE.npz (default: generated inputs)");
   cmd->add_option("--dim", opts->dims, "Bind a symbolic dim for generated inputs, e.g. batch=4 (repeatable)");
   cmd->add_option("--seed", opts->seed, "Seed for generated inputs (default 0)");
-  cmd->add_option("--cache-dir", opts->cacheDir, "Keep compiled JIT code here, keyed by graph and target");
+  cmd->add_option("--cache-dir", opts->cacheDir, "Keep compiled JIT code here, keyed by the generated code and target");
   cmd->add_flag("--json", opts->json, "Print one JSON object");
   cmd->add_flag("--profile", opts->profile, "Time every kernel and fallback (JIT only)");
   cmd->add_flag("--stats", opts->stats, "Print compile statistics and every fallback (JIT only)");
@@ -143,6 +143,7 @@ CommandAction addBenchCommand(CLI::App& app) {
         out["fallbacks"] = nlohmann::json::array();
         for (const auto& f : s.fallbacks) out["fallbacks"].push_back({{"node", f.node}, {"op", f.op}, {"reason", f.reason}});
         out["compile_s"] = s.compileSeconds;
+        out["code_from_cache"] = s.codeFromCache;
         out["arena_bytes"] = s.arenaBytes;
         if (opts->profile) out["profile"] = profileJson(jit->profile());
       }

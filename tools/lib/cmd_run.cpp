@@ -65,8 +65,9 @@ Expected<std::vector<Tensor>> torchInputs(const std::vector<std::string>& files,
 std::string torchOutputName(size_t i) { return i == 0 ? "output" : fmt::format("output_{}", i); }
 
 /// Compiles and runs once on the JIT; says on stderr which nodes fell back to reference kernels.
-Expected<std::vector<Tensor>> runJit(const Model& model, const std::vector<Tensor>& inputs, int threads) {
-  auto runtime = llvmjit::JitRuntime::compile(model, {.threads = threads});
+Expected<std::vector<Tensor>> runJit(const Model& model, const std::vector<Tensor>& inputs, int threads,
+                                     const std::string& cacheDir) {
+  auto runtime = llvmjit::JitRuntime::compile(model, {.threads = threads, .cacheDir = cacheDir});
   if (!runtime) return runtime.takeStatus();
   auto outputs = (*runtime)->run(inputs);
   const auto& stats = (*runtime)->stats();
@@ -80,7 +81,7 @@ Expected<std::vector<Tensor>> runJit(const Model& model, const std::vector<Tenso
 
 CommandAction addRunCommand(CLI::App& app) {
   struct Options {
-    std::string model, output, backend;
+    std::string model, output, backend, cacheDir;
     std::vector<std::string> inputs, dims, inputShapes;
     uint64_t seed = 0;
     int threads = 0;
@@ -104,6 +105,7 @@ CommandAction addRunCommand(CLI::App& app) {
   cmd->add_option("--dim", opts->dims, "Bind a symbolic dim for generated inputs, e.g. batch=4 (repeatable)");
   cmd->add_option("--seed", opts->seed, "Seed for generated inputs (default 0)");
   cmd->add_option("-o,--output", opts->output, "Write outputs (and nothing else) to this .npz");
+  cmd->add_option("--cache-dir", opts->cacheDir, "jit: keep compiled code here, keyed by the generated code and target");
   cmd->add_flag("--force", opts->force, "Allow -o to overwrite the model or an --input file");
   return [opts]() {
     std::string backend = opts->backend.empty() ? (isTorchScriptPath(opts->model) ? "torch" : "reference") : opts->backend;
@@ -128,7 +130,7 @@ CommandAction addRunCommand(CLI::App& app) {
       if (!model) return reportError(model.status());
       auto inputs = bindInputs(*model, spec);
       if (!inputs) return reportError(inputs.takeStatus().inFile(opts->model));
-      outputs = backend == "jit" ? runJit(*model, *inputs, std::max(1, opts->threads))
+      outputs = backend == "jit" ? runJit(*model, *inputs, std::max(1, opts->threads), opts->cacheDir)
                                 : reference::runModel(*model, *inputs);
       if (!outputs) return reportError(outputs.takeStatus().inFile(opts->model));
       for (size_t i = 0; i < model->graph->numOutputs(); ++i) outputNames.push_back(model->graph->output(i)->name());
