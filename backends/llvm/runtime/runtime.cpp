@@ -5,6 +5,7 @@
 // A fallback whose result shape differs from the recording (data-dependent shapes) makes the
 // run start over without the plan, so results never depend on a stale plan.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -187,8 +188,11 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
       if (!step.launch->bind(operandDims, p.launches[si])) {
         p.shapeFallback[si] = true;
         generated = false;
-        reportStats().fallbacks.push_back({step.node->name(), step.node->qualifiedOp(),
-                                   "shapes at run time do not fit the generated code"});
+        Fallback why{step.node->name(), step.node->qualifiedOp(), "shapes at run time do not fit the generated code"};
+        // Listed once: a loop body records a plan per trip when its shapes change.
+        auto& listed = reportStats().fallbacks;
+        if (std::none_of(listed.begin(), listed.end(), [&](const Fallback& f) { return f.node == why.node && f.reason == why.reason; }))
+          listed.push_back(std::move(why));
       }
     }
     if (generated) {
