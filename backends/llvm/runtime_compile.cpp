@@ -53,10 +53,11 @@ void generateSteps(CodegenContext& cg, const Graph& graph, const std::string& pr
     step.hasSubgraphs = !node->subgraphs().empty();
     if (isConstant(*node)) {
       step.kind = Step::Kind::Constant;
-    } else if (controlFlow && isControlOp(*node) && (step.control = generateControlStep(
-                                                         cg, *node, kernelName(prefix, index, *node) + "_", stats))) {
+    } else if (controlFlow && isControlOp(*node)) {
       ++stats.nodes;
-      step.kind = Step::Kind::Control;
+      step.control = generateControlStep(cg, *node, kernelName(prefix, index, *node) + "_", stats);
+      step.kind = step.control ? Step::Kind::Control : Step::Kind::Fallback;
+      if (!step.control) stats.fallbacks.push_back({node->name(), node->qualifiedOp(), "a subgraph attribute is missing"});
     } else {
       ++stats.nodes;
       std::string why;
