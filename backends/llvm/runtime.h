@@ -47,6 +47,7 @@ struct StepProfile {
   int64_t elements = 0;  ///< output elements of the latest call
   double flops = 0;      ///< estimated FLOPs of one call (work_estimate.h), from the recorded shapes
   double bytes = 0;      ///< estimated bytes one call reads and writes, likewise
+  bool control = false;  ///< an If/Loop/Scan whose bodies run as generated programs (docs/jit.md)
 };
 
 struct PrebuiltKernel;

@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "backends/llvm/codegen_table.h"
+#include "backends/llvm/control_step.h"
 #include "backends/llvm/jit_engine.h"
 #include "backends/llvm/kernel_module.h"
 #include "backends/llvm/runtime_impl.h"
@@ -27,9 +28,9 @@ std::string fmtHex(size_t v) {
   return text;
 }
 
-/// A symbol-safe kernel name: k<step>_<op>.
-std::string kernelName(size_t step, const Node& node) {
-  std::string name = "k" + std::to_string(step) + "_";
+/// A symbol-safe kernel name: <prefix>k<step>_<op> (the prefix names the enclosing bodies).
+std::string kernelName(const std::string& prefix, size_t step, const Node& node) {
+  std::string name = prefix + "k" + std::to_string(step) + "_";
   for (char c : node.opType()) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return name;
 }
@@ -37,8 +38,14 @@ std::string kernelName(size_t step, const Node& node) {
 }  // namespace
 
 void generateKernels(const Graph& graph, llvm::LLVMContext& context, llvm::Module& module, std::vector<Step>& steps,
-              JitStats& stats) {
+                     JitStats& stats, bool controlFlow) {
   CodegenContext cg(context, module);
+  generateSteps(cg, graph, "", controlFlow, steps, stats);
+}
+
+void generateSteps(CodegenContext& cg, const Graph& graph, const std::string& prefix, bool controlFlow,
+                   std::vector<Step>& steps, JitStats& stats) {
+  llvm::Module& module = cg.module();
   size_t index = 0;
   for (const Node* node : graph.nodes()) {
     Step step;
@@ -46,13 +53,18 @@ void generateKernels(const Graph& graph, llvm::LLVMContext& context, llvm::Modul
     step.hasSubgraphs = !node->subgraphs().empty();
     if (isConstant(*node)) {
       step.kind = Step::Kind::Constant;
+    } else if (controlFlow && isControlOp(*node)) {
+      ++stats.nodes;
+      step.control = generateControlStep(cg, *node, kernelName(prefix, index, *node) + "_", stats);
+      step.kind = step.control ? Step::Kind::Control : Step::Kind::Fallback;
+      if (!step.control) stats.fallbacks.push_back({node->name(), node->qualifiedOp(), "a subgraph attribute is missing"});
     } else {
       ++stats.nodes;
       std::string why;
       Emitter emitter = findEmitter(node->domain(), node->opType());
       const bool outputsTyped = node->output(0) && CodegenContext::isSupportedDType(node->output(0)->dtype());
       if (emitter && outputsTyped) {
-        step.kernelName = kernelName(index, *node);
+        step.kernelName = kernelName(prefix, index, *node);
         step.launch = emitter(cg, *node, step.kernelName, &why);
         if (!step.launch) {
           // The emitter may have started a function before refusing: drop it.
@@ -97,16 +109,16 @@ Expected<std::unique_ptr<JitRuntime>> JitRuntime::compile(const Model& model, co
   impl->stats.cpu = (*engine)->cpuName();
   impl->stats.features = (*engine)->cpuFeatures();
   impl->code = std::shared_ptr<JitEngine>(engine.take());
-  impl->pool = std::make_unique<ThreadPool>(std::max(options.threads, 1));
+  impl->pool = std::make_shared<ThreadPool>(std::max(options.threads, 1));
   KILN_RETURN_IF_ERROR(impl->compileSteps().inFile(model.sourcePath));
   impl->stats.compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::unique_ptr<JitRuntime>(new JitRuntime(std::move(impl)));
 }
 
-Status JitRuntime::Impl::compileSteps() {
+Status Program::compileSteps() {
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("kiln", *context);
-  generateKernels(*graph, *context, *module, steps, stats);
+  generateKernels(*graph, *context, *module, steps, stats, /*controlFlow=*/true);
   // The object cache finds compiled code by this name. The object is a function of the
   // generated IR, the target, the optimization level and LLVM itself, so those are the key: a
   // kiln whose code generation changed never picks up an older kiln's object. (Weights and
@@ -120,6 +132,7 @@ Status JitRuntime::Impl::compileSteps() {
   }
 
   KILN_RETURN_IF_ERROR(bindSteps());
+  KILN_RETURN_IF_ERROR(bindControlSteps(*this));
 
   if (stats.generatedKernels > 0) {
     std::string problems;
@@ -133,6 +146,7 @@ Status JitRuntime::Impl::compileSteps() {
       if (!address) return address.takeStatus();
       s.kernel = reinterpret_cast<KernelFn>(*address);
     }
+    KILN_RETURN_IF_ERROR(resolveBodyKernels(steps, *engine));
     stats.codeFromCache = engine->cacheHits() > 0;
   }
   return Status::ok();
@@ -151,7 +165,7 @@ Expected<std::string> emitKernels(const Model& model, bool assembly, int optLeve
   llvm::Module module("kiln", context);
   std::vector<Step> steps;
   JitStats stats;
-  generateKernels(**graph, context, module, steps, stats);
+  generateKernels(**graph, context, module, steps, stats, /*controlFlow=*/true);
   std::string text = "; kiln JIT for " + (*engine)->cpuName() + ": " + std::to_string(stats.generatedKernels) +
                      " generated kernels, " + std::to_string(stats.fallbacks.size()) + " fallbacks\n";
   for (const Fallback& f : stats.fallbacks) text += "; fallback: '" + f.node + "' (" + f.op + "): " + f.reason + "\n";
@@ -163,8 +177,8 @@ Expected<std::string> emitKernels(const Model& model, bool assembly, int optLeve
   (*engine)->optimize(module);
   std::string ir;
   llvm::raw_string_ostream os(ir);
-  for (const Step& s : steps) {
-    if (s.kind != Step::Kind::Generated) continue;
+  for (const Step* sp : generatedSteps(steps)) {
+    const Step& s = *sp;
     os << "\n; ---- kernel " << s.kernelName << " for '" << s.node->name() << "' (" << s.node->qualifiedOp() << ")\n";
     if (const llvm::Function* f = module.getFunction(s.kernelName)) f->print(os);
   }

@@ -16,8 +16,11 @@ namespace kiln::llvmjit {
 
 using reference::RuntimeValue;
 
+struct ControlStep;
+
 struct Step {
-  enum class Kind { Constant, Generated, Fallback };
+  /// Control: an If/Loop/Scan whose bodies are programs of their own (control_step.h).
+  enum class Kind { Constant, Generated, Fallback, Control };
   const Node* node = nullptr;
   Kind kind = Kind::Fallback;
   KernelFn kernel = nullptr;
@@ -27,6 +30,7 @@ struct Step {
   std::vector<int> outputs;  ///< value ids, -1 for an omitted result
   std::vector<int> freeAfter;  ///< ids whose last reader is this step
   bool hasSubgraphs = false;
+  std::shared_ptr<ControlStep> control;  ///< Kind::Control only
 };
 
 /// Everything that depends on the input shapes: launches, the arena and its tensor views.
@@ -40,19 +44,25 @@ struct ExecutionPlan {
   size_t arenaBytes = 0, unsharedBytes = 0;
 };
 
-struct JitRuntime::Impl {
+/// One graph's compiled steps and their run state: the model's graph (JitRuntime::Impl), or
+/// the body of a control step (whose graph is owned by the model's).
+struct Program {
   JitOptions options;
-  std::unique_ptr<Graph> graph;  ///< a shape-inferred copy of the model's graph
+  std::shared_ptr<const Graph> graph;  ///< a shape-inferred copy of the model's graph, or a body of it
+  /// A body's values from enclosing graphs, bound after its inputs (value ids follow them).
+  std::vector<const Value*> captures;
+  /// Where run-time fallbacks are reported: the model's stats (null: this program's own).
+  JitStats* statsSink = nullptr;
   std::string file;
   /// Owns the machine code the kernels of `steps` point into: the JIT engine, or nothing for
   /// kernels linked into a library.
   std::shared_ptr<void> code;
-  std::unique_ptr<ThreadPool> pool;
+  std::shared_ptr<ThreadPool> pool;
   reference::Interpreter interpreter;
   std::vector<Step> steps;
   std::vector<const Value*> values;  ///< by id
   std::unordered_map<const Value*, int> idOf;
-  std::vector<int> inputIds, outputIds;
+  std::vector<int> inputIds, outputIds;  ///< inputIds: graph inputs, then captures
   std::vector<std::optional<RuntimeValue>> constants;  ///< by id
   JitStats stats;
   std::vector<StepProfile> profile;
@@ -68,6 +78,11 @@ struct JitRuntime::Impl {
   /// their nodes, kinds and launches); no code generation.
   Status bindSteps();
   Status execute(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs);
+  /// Runs on one value per entry of inputIds (graph inputs, then captures), unchecked.
+  Status executeValues(const std::vector<RuntimeValue>& inputs, std::vector<RuntimeValue>& outputs);
+  JitStats& reportStats() { return statsSink ? *statsSink : stats; }
 };
+
+struct JitRuntime::Impl : Program {};
 
 }  // namespace kiln::llvmjit

@@ -3,29 +3,20 @@
 
 #include <algorithm>
 
+#include "backends/reference/control_flow.h"
 #include "backends/reference/families.h"
 #include "backends/reference/interpreter.h"
 #include "backends/reference/tensor_util_b.h"
 
 namespace kiln::reference {
-namespace {
 
-Expected<const Graph*> subgraphAttr(const KernelContext& ctx, std::string_view name) {
-  const Attribute* a = ctx.node.attr(name);
-  if (!a || a->kind() != AttrKind::Graph) return ctx.error("missing subgraph attribute '" + std::string(name) + "'");
-  return &a->g();
-}
-
-Expected<bool> readBool(const Tensor& t) {
+Expected<bool> readCondition(const Tensor& t) {
   if (t.numElements() != 1) return Status::error("condition must hold one element, got shape " + dimsStr(t.dims()));
   if (t.dtype() == DType::String) return Status::error("condition must be a bool tensor");
   return t.scalarAsDouble(0) != 0.0;
 }
 
-/// Stacks same-shaped slices along a new axis `axis` (normalized for the stacked rank).
-/// With no slices, the result is empty along that axis with dims taken from `like` (the IR type
-/// of the subgraph output), so a zero-trip Loop still yields a typed empty tensor.
-Expected<Tensor> stack(const std::vector<Tensor>& slices, int64_t axis, const Value* like) {
+Expected<Tensor> stackSlices(const std::vector<Tensor>& slices, int64_t axis, const Value* like) {
   if (slices.empty()) {
     DType dtype = like ? like->dtype() : DType::Undefined;
     if (dtype == DType::Undefined) dtype = DType::Float32;
@@ -51,8 +42,16 @@ Expected<Tensor> stack(const std::vector<Tensor>& slices, int64_t axis, const Va
   return concatTensors(ptrs, axis);
 }
 
+namespace {
+
+Expected<const Graph*> subgraphAttr(const KernelContext& ctx, std::string_view name) {
+  const Attribute* a = ctx.node.attr(name);
+  if (!a || a->kind() != AttrKind::Graph) return ctx.error("missing subgraph attribute '" + std::string(name) + "'");
+  return &a->g();
+}
+
 Status ifKernel(KernelContext& ctx) {
-  KILN_ASSIGN_OR_RETURN(cond, readBool(ctx.input(0)));
+  KILN_ASSIGN_OR_RETURN(cond, readCondition(ctx.input(0)));
   KILN_ASSIGN_OR_RETURN(branch, subgraphAttr(ctx, cond ? "then_branch" : "else_branch"));
   KILN_ASSIGN_OR_RETURN(results, ctx.interpreter.run(*branch, {}, ctx.scope));
   if (results.size() != ctx.outputs.size())
@@ -80,7 +79,7 @@ Status loopKernel(KernelContext& ctx) {
   }
   bool cond = true;
   if (ctx.hasInput(1)) {
-    KILN_ASSIGN_OR_RETURN(c, readBool(ctx.input(1)));
+    KILN_ASSIGN_OR_RETURN(c, readCondition(ctx.input(1)));
     cond = c;
   }
 
@@ -96,7 +95,7 @@ Status loopKernel(KernelContext& ctx) {
     KILN_ASSIGN_OR_RETURN(results, ctx.interpreter.run(*body, args, ctx.scope));
     const auto* condOut = std::get_if<Tensor>(&results[0]);
     if (!condOut) return ctx.error("body condition output is a sequence");
-    KILN_ASSIGN_OR_RETURN(c, readBool(*condOut));
+    KILN_ASSIGN_OR_RETURN(c, readCondition(*condOut));
     cond = c;
     for (size_t i = 0; i < numCarried; ++i) args[i + 2] = std::move(results[i + 1]);
     for (size_t k = 0; k < numScan; ++k) {
@@ -107,7 +106,7 @@ Status loopKernel(KernelContext& ctx) {
   }
   for (size_t i = 0; i < numCarried; ++i) ctx.outputs[i] = std::move(args[i + 2]);
   for (size_t k = 0; k < numScan; ++k) {
-    KILN_ASSIGN_OR_RETURN(stacked, stack(scans[k], 0, body->output(1 + numCarried + k)));
+    KILN_ASSIGN_OR_RETURN(stacked, stackSlices(scans[k], 0, body->output(1 + numCarried + k)));
     ctx.setOutput(numCarried + k, std::move(stacked));
   }
   return Status::ok();
@@ -172,7 +171,7 @@ Status scanKernel(KernelContext& ctx) {
     int64_t sliceRank = scans[k].empty() ? (like && like->shape().isRanked() ? static_cast<int64_t>(like->shape().rank()) : 0)
                                          : static_cast<int64_t>(scans[k].front().rank());
     KILN_ASSIGN_OR_RETURN(axis, normalizeAxis(outAxes[k], sliceRank + 1));
-    KILN_ASSIGN_OR_RETURN(stacked, stack(scans[k], axis, like));
+    KILN_ASSIGN_OR_RETURN(stacked, stackSlices(scans[k], axis, like));
     ctx.setOutput(numState + k, std::move(stacked));
   }
   return Status::ok();

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Models compiled ahead of time (`kiln compile --emit lib`, docs/aot.md) and run from C through
 their header only (tests/aot/aot_run.c, built with `cc`), judged by ONNX Runtime (and, for the
-dynamic encoder, by eager PyTorch) within 1e-5.
+dynamic encoder, by eager PyTorch) within 1e-5; control_flow checks that If/Loop still work there.
 
     tests/e2e/aot.py KILN CORPUS_DIR DYNAMIC_CORPUS_DIR SOURCE_DIR WORK_DIR
 
@@ -364,6 +364,8 @@ def main(kiln, corpus, dynamic_corpus, source_dir, work):
     mlp_cases(summary, kiln, source_dir, work)
     corpus_case(summary, kiln, corpus, source_dir, work, "resnet18_op17", "resnet18")
     corpus_case(summary, kiln, corpus, source_dir, work, "mobilenet_v3_small_op17", "mobilenet_v3_small")
+    # If/Loop bodies: the library runs them on the reference kernels (docs/aot.md).
+    corpus_case(summary, kiln, corpus, source_dir, work, "control_flow_op17", "control_flow")
     encoder_case(summary, kiln, dynamic_corpus, source_dir, work)
     docs_example(summary, kiln, corpus, source_dir, work)
     summary.finish()

@@ -56,7 +56,7 @@ void printProfile(const std::vector<llvmjit::StepProfile>& steps) {
   for (const auto* s : order) {
     const double perRun = s->calls ? s->seconds / static_cast<double>(s->calls) : 0;
     std::printf("%-32.32s %-22.22s %-9s %12.1f %7.1f%% %14.1f %10.2f %10.2f\n", s->node.c_str(), s->op.c_str(),
-                s->generated ? "jit" : "FALLBACK", perRun * 1e6, total > 0 ? 100 * s->seconds / total : 0,
+                s->generated ? "jit" : s->control ? "control" : "FALLBACK", perRun * 1e6, total > 0 ? 100 * s->seconds / total : 0,
                 perRun > 0 ? static_cast<double>(s->elements) / perRun / 1e6 : 0, perRun > 0 ? s->flops / perRun / 1e9 : 0,
                 perRun > 0 ? s->bytes / perRun / 1e9 : 0);
   }
@@ -68,7 +68,7 @@ nlohmann::json profileJson(const std::vector<llvmjit::StepProfile>& steps) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : steps) {
     const double perRun = s.calls ? s.seconds / static_cast<double>(s.calls) : 0;
-    out.push_back({{"node", s.node}, {"op", s.op}, {"generated", s.generated}, {"us_per_run", perRun * 1e6},
+    out.push_back({{"node", s.node}, {"op", s.op}, {"generated", s.generated}, {"control", s.control}, {"us_per_run", perRun * 1e6},
                    {"share", total > 0 ? s.seconds / total : 0}, {"flops", s.flops}, {"bytes", s.bytes},
                    {"gflops_per_s", perRun > 0 ? s.flops / perRun / 1e9 : 0},
                    {"gbytes_per_s", perRun > 0 ? s.bytes / perRun / 1e9 : 0}});

@@ -5,10 +5,12 @@
 // A fallback whose result shape differs from the recording (data-dependent shapes) makes the
 // run start over without the plan, so results never depend on a stale plan.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 
+#include "backends/llvm/control_step.h"
 #include "backends/llvm/memory_plan.h"
 #include "backends/llvm/runtime_impl.h"
 #include "backends/llvm/work_estimate.h"
@@ -65,10 +67,16 @@ WorkEstimate stepWork(const Step& step, const std::vector<const RuntimeValue*>& 
   return estimateWork(*step.node, shapes(step.inputs), shapes(step.outputs));
 }
 
-bool sameDims(const std::vector<Tensor>& inputs, const std::vector<std::vector<int64_t>>& dims) {
+/// What a plan is keyed on for one input: a tensor's dims, or -1 and the length of a sequence.
+std::vector<int64_t> planKey(const RuntimeValue& v) {
+  if (const Tensor* t = std::get_if<Tensor>(&v)) return t->dims();
+  return {-1, static_cast<int64_t>(std::get<std::vector<Tensor>>(v).size())};
+}
+
+bool sameDims(const std::vector<RuntimeValue>& inputs, const std::vector<std::vector<int64_t>>& dims) {
   if (inputs.size() != dims.size()) return false;
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].dims() != dims[i]) return false;
+    if (planKey(inputs[i]) != dims[i]) return false;
   return true;
 }
 
@@ -131,18 +139,28 @@ Status bindInputs(const Graph& graph, const std::vector<Tensor>& given, std::vec
 
 }  // namespace
 
-Status JitRuntime::Impl::execute(const std::vector<Tensor>& given, std::vector<Tensor>& outputs) {
+Status Program::execute(const std::vector<Tensor>& given, std::vector<Tensor>& outputs) {
   std::vector<Tensor> inputs;
   KILN_RETURN_IF_ERROR(bindInputs(*graph, given, inputs));
-  std::vector<RuntimeValue> inputValues(inputs.begin(), inputs.end());
+  std::vector<RuntimeValue> results;
+  KILN_RETURN_IF_ERROR(executeValues(std::vector<RuntimeValue>(inputs.begin(), inputs.end()), results));
+  outputs.clear();
+  for (size_t i = 0; i < results.size(); ++i) {
+    Tensor* t = std::get_if<Tensor>(&results[i]);
+    if (!t) return Status::error("graph output '" + values[outputIds[i]]->name() + "' is not a tensor");
+    outputs.push_back(std::move(*t));
+  }
+  return Status::ok();
+}
 
+Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std::vector<RuntimeValue>& outputs) {
   ExecutionPlan* plan = nullptr;
   for (auto& p : plans)
-    if (sameDims(inputs, p->inputDims)) plan = p.get();
+    if (sameDims(inputValues, p->inputDims)) plan = p.get();
   std::unique_ptr<ExecutionPlan> recording;
   if (!plan) {
     recording = std::make_unique<ExecutionPlan>();
-    for (const Tensor& t : inputs) recording->inputDims.push_back(t.dims());
+    for (const RuntimeValue& v : inputValues) recording->inputDims.push_back(planKey(v));
     recording->launches.resize(steps.size());
     recording->shapeFallback.assign(steps.size(), false);
     recording->valueDims.assign(values.size(), {});
@@ -170,8 +188,11 @@ Status JitRuntime::Impl::execute(const std::vector<Tensor>& given, std::vector<T
       if (!step.launch->bind(operandDims, p.launches[si])) {
         p.shapeFallback[si] = true;
         generated = false;
-        stats.fallbacks.push_back({step.node->name(), step.node->qualifiedOp(),
-                                   "shapes at run time do not fit the generated code"});
+        Fallback why{step.node->name(), step.node->qualifiedOp(), "shapes at run time do not fit the generated code"};
+        // Listed once: a loop body records a plan per trip when its shapes change.
+        auto& listed = reportStats().fallbacks;
+        if (std::none_of(listed.begin(), listed.end(), [&](const Fallback& f) { return f.node == why.node && f.reason == why.reason; }))
+          listed.push_back(std::move(why));
       }
     }
     if (generated) {
@@ -204,7 +225,9 @@ Status JitRuntime::Impl::execute(const std::vector<Tensor>& given, std::vector<T
       args.assign(step.inputs.size(), nullptr);
       for (size_t k = 0; k < step.inputs.size(); ++k) args[k] = step.inputs[k] >= 0 ? slots[step.inputs[k]] : nullptr;
       std::vector<RuntimeValue> results(step.node->numOutputs());
-      if (step.hasSubgraphs) {
+      if (step.control) {
+        KILN_RETURN_IF_ERROR(runControlStep(*step.control, *step.node, args, slots, results));
+      } else if (step.hasSubgraphs) {
         // Subgraphs may capture any value computed so far.
         std::map<const Value*, const RuntimeValue*> scope;
         for (size_t id = 0; id < values.size(); ++id)
@@ -230,7 +253,7 @@ Status JitRuntime::Impl::execute(const std::vector<Tensor>& given, std::vector<T
           if (t && t->dims() != p.valueDims[id]) {
             // A data-dependent shape changed: this plan does not describe the run.
             std::erase_if(plans, [&](const auto& q) { return q.get() == plan; });
-            return execute(given, outputs);
+            return executeValues(inputValues, outputs);
           }
         }
       }
@@ -258,14 +281,14 @@ Status JitRuntime::Impl::execute(const std::vector<Tensor>& given, std::vector<T
 
   outputs.clear();
   for (int id : outputIds) {
+    if (!slots[id]) return Status::error("graph output '" + values[id]->name() + "' has no value");
     const Tensor* t = tensorOf(slots[id]);
-    if (!t) return Status::error("graph output '" + values[id]->name() + "' is not a tensor");
-    if (planned && p.arenaValue[id]) {  // copy out of the arena, which the next run reuses
+    if (t && planned && p.arenaValue[id]) {  // copy out of the arena, which the next run reuses
       Tensor copy = Tensor::zeros(t->dtype(), t->dims());
       if (t->byteSize()) std::memcpy(copy.mutableRawData(), t->rawData(), t->byteSize());
       outputs.push_back(std::move(copy));
     } else {
-      outputs.push_back(*t);
+      outputs.push_back(*slots[id]);
     }
   }
   for (size_t id = 0; id < values.size(); ++id)

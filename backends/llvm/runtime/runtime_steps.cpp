@@ -32,17 +32,19 @@ void collectReads(const Graph& g, std::unordered_set<const Value*>& out) {
 JitRuntime::JitRuntime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JitRuntime::~JitRuntime() = default;
 
-Status JitRuntime::Impl::bindSteps() {
-  // Value ids: graph inputs, then node outputs in order.
+Status Program::bindSteps() {
+  // Value ids: graph inputs, captures, then node outputs in order.
   auto addValue = [&](const Value* v) {
     idOf[v] = static_cast<int>(values.size());
     values.push_back(v);
   };
   for (const Value* v : graph->inputs()) addValue(v);
+  for (const Value* v : captures) addValue(v);
   for (const Step& s : steps)
     for (size_t i = 0; i < s.node->numOutputs(); ++i)
       if (s.node->output(i)) addValue(s.node->output(i));
   for (const Value* v : graph->inputs()) inputIds.push_back(idOf.at(v));
+  for (const Value* v : captures) inputIds.push_back(idOf.at(v));
   constants.assign(values.size(), std::nullopt);
 
   // Operands, results, and the step after which each value is dead.
@@ -84,7 +86,8 @@ Status JitRuntime::Impl::bindSteps() {
   for (const Step& s : steps) maxBuffers = std::max(maxBuffers, s.inputs.size() + s.outputs.size());
   pointers.assign(maxBuffers, nullptr);
   for (const Step& s : steps)
-    profile.push_back({s.node->name(), s.node->qualifiedOp(), s.kind == Step::Kind::Generated, 0, 0, 0});
+    profile.push_back({s.node->name(), s.node->qualifiedOp(), s.kind == Step::Kind::Generated, 0, 0, 0, 0, 0,
+                       s.kind == Step::Kind::Control});
   return Status::ok();
 }
 
@@ -98,7 +101,7 @@ Expected<std::unique_ptr<JitRuntime>> JitRuntime::fromKernels(std::unique_ptr<Gr
   impl->options = options;
   impl->file = file;
   impl->graph = std::move(graph);
-  impl->pool = std::make_unique<ThreadPool>(std::max(options.threads, 1));
+  impl->pool = std::make_shared<ThreadPool>(std::max(options.threads, 1));
   size_t index = 0;
   for (const Node* node : impl->graph->nodes()) {
     Step step;
