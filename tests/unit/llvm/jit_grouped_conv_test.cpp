@@ -87,6 +87,14 @@ std::string caseText(const ConvCase& c) {
   return "x " + testing::dimsText(c.x) + " w " + testing::dimsText(c.w) + " group " + std::to_string(c.group);
 }
 
+/// Every case runs on the generated kernel and matches the reference.
+void expectGenerated(const std::vector<ConvCase>& cases, uint32_t seed) {
+  for (const ConvCase& c : cases) {
+    auto [model, inputs] = convModel(c, seed += 3);
+    EXPECT_EQ(expectSame(model, inputs, c.threads), 1u) << caseText(c);
+  }
+}
+
 TEST(JitGroupedConv, DepthwiseWindows) {
   const std::vector<ConvCase> cases = {
       {{1, 8, 13, 11}, {8, 1, 3, 3}, 8, {1, 1}, {1, 1, 1, 1}},
@@ -105,11 +113,7 @@ TEST(JitGroupedConv, DepthwiseWindows) {
       {{1, 2, 4, 4}, {2, 1, 3, 3}, 2, {1, 1}, {4, 0, 0, 4}},
       {{1, 3, 21, 23}, {3, 1, 3, 3}, 3, {2, 2}, {1, 1, 1, 1}, {}, "", true, 3},
   };
-  uint32_t seed = 1000;
-  for (const ConvCase& c : cases) {
-    auto [model, inputs] = convModel(c, seed += 3);
-    EXPECT_EQ(expectSame(model, inputs, c.threads), 1u) << caseText(c);
-  }
+  expectGenerated(cases, 1000);
 }
 
 TEST(JitGroupedConv, MultipliersAndGroups) {
@@ -121,11 +125,7 @@ TEST(JitGroupedConv, MultipliersAndGroups) {
       {{1, 16, 6, 6}, {16, 4, 1, 1}, 4},                              // grouped pointwise
       {{2, 12, 11, 5}, {8, 3, 5, 3}, 4, {1, 1}, {2, 1, 2, 1}, {2, 1}},
   };
-  uint32_t seed = 2000;
-  for (const ConvCase& c : cases) {
-    auto [model, inputs] = convModel(c, seed += 3);
-    EXPECT_EQ(expectSame(model, inputs, c.threads), 1u) << caseText(c);
-  }
+  expectGenerated(cases, 2000);
 }
 
 TEST(JitGroupedConv, OneDimensional) {
@@ -135,11 +135,7 @@ TEST(JitGroupedConv, OneDimensional) {
       {{1, 4, 1}, {8, 1, 1}, 4},
       {{1, 4, 10}, {4, 1, 3}, 4, {2}, {}, {}, "SAME_UPPER", false, 2},
   };
-  uint32_t seed = 3000;
-  for (const ConvCase& c : cases) {
-    auto [model, inputs] = convModel(c, seed += 3);
-    EXPECT_EQ(expectSame(model, inputs, c.threads), 1u) << caseText(c);
-  }
+  expectGenerated(cases, 3000);
 }
 
 TEST(JitGroupedConv, FusedConvActivationsAndResidual) {
