@@ -29,7 +29,9 @@ Emitter findEmitter(const std::string& domain, const std::string& op) {
     t[{"", "AveragePool"}] = emitPool;
     for (const char* name : {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat"})
       t[{"", name}] = emitDataMovement;
-    for (const char* name : {"MatMul", "Gemm", "Conv"}) t[{"", name}] = emitGemmFamily;
+    for (const char* name : {"MatMul", "Gemm"}) t[{"", name}] = emitGemmFamily;
+    t[{"", "Conv"}] = emitConvFamily;  // group > 1 to emit_grouped_conv.cpp, the rest to the GEMM
+    t[{"kiln", "FusedConv"}] = emitConvFamily;
     return t;
   }();
   auto it = table.find({domain, op});

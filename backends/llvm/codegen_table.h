@@ -32,5 +32,10 @@ std::unique_ptr<KernelLaunch> emitPool(CodegenContext&, const Node&, const std::
 std::unique_ptr<KernelLaunch> emitDataMovement(CodegenContext&, const Node&, const std::string&, std::string*);
 /// MatMul, Gemm, Conv through the packed GEMM generator of backends/llvm/gemm (emit_gemm.cpp).
 std::unique_ptr<KernelLaunch> emitGemmFamily(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Grouped / depthwise Conv and kiln.FusedConv with group > 1 as a direct kernel
+/// (emit_grouped_conv.cpp).
+std::unique_ptr<KernelLaunch> emitGroupedConv(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Conv and kiln.FusedConv: group > 1 to emitGroupedConv, group-1 Conv to emitGemmFamily.
+std::unique_ptr<KernelLaunch> emitConvFamily(CodegenContext&, const Node&, const std::string&, std::string*);
 
 }  // namespace kiln::llvmjit

@@ -18,7 +18,8 @@ namespace kiln::llvmjit {
 
 /// First integer of an encoded launch.
 enum class LaunchTag : int64_t {
-  Elementwise = 1, AxisSplit, BatchNorm, MatMul, Gemm, Conv, Pool, Copy, Transpose, Concat, Slice
+  Elementwise = 1, AxisSplit, BatchNorm, MatMul, Gemm, Conv, Pool, Copy, Transpose, Concat, Slice,
+  GroupedConv = 100,  ///< grouped and depthwise Conv / kiln.FusedConv (GroupedConvLaunch)
 };
 
 /// Reads one launch written by KernelLaunch::encode from the front of `codes` (advancing it).
@@ -65,6 +66,25 @@ class ConvLaunch final : public KernelLaunch {
  private:
   const Node& node_;
   int64_t mr_;
+};
+
+/// Grouped and depthwise Conv (group > 1), 1-D or 2-D, run by a direct kernel
+/// (emit_grouped_conv.cpp): kernelDims = C, H, W, M, Cg, Mg, KH, KW, SH, SW, DH, DW, padTop,
+/// padLeft, OH, OW, Hp, Wp, Q, with M output channels, Cg = C / group input and Mg = M / group
+/// output channels per group, Hp x Wp the zero-padded input plane (Wp a multiple of SW) and
+/// Q = SH * Wp / SW the row pitch of the flat output grid; a 1-D Conv binds as H = KH = OH = 1.
+/// One iteration per (image, output channel). The window geometry comes from the node's attributes at bind time;
+/// `residual` says that operand 3 (kiln.FusedConv's Z) is present and must have the output's dims.
+class GroupedConvLaunch final : public KernelLaunch {
+ public:
+  GroupedConvLaunch(const Node& node, int64_t group, bool residual) : node_(node), group_(group), residual_(residual) {}
+  bool bind(std::span<const std::vector<int64_t>> in, LaunchShape& launch) const override;
+  void encode(std::vector<int64_t>& out) const override;
+
+ private:
+  const Node& node_;
+  int64_t group_;
+  bool residual_;
 };
 
 /// MaxPool / AveragePool: kernelDims = planes, H, W, OH, OW, KH, KW, SH, SW, DH, DW, padTop,

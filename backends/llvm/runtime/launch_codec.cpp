@@ -158,6 +158,11 @@ Expected<std::unique_ptr<KernelLaunch>> decodeLaunch(std::span<const int64_t>& c
       break;
     }
     case LaunchTag::Conv: launch = std::make_unique<ConvLaunch>(node, r.next()); break;
+    case LaunchTag::GroupedConv: {
+      const int64_t group = r.next();
+      launch = std::make_unique<GroupedConvLaunch>(node, group, r.next() != 0);
+      break;
+    }
     case LaunchTag::Pool: launch = std::make_unique<PoolLaunch>(node, r.vector()); break;
     case LaunchTag::Copy: {
       ReshapeRule rule;
