@@ -30,6 +30,11 @@ Emitter findEmitter(const std::string& domain, const std::string& op) {
     for (const char* name : {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat"})
       t[{"", name}] = emitDataMovement;
     for (const char* name : {"MatMul", "Gemm", "Conv"}) t[{"", name}] = emitGemmFamily;
+    // Shape chains and indexing (emit_shape_ops.cpp, emit_gather.cpp, emit_pad.cpp).
+    for (const char* name : {"Shape", "ConstantOfShape", "Cast", "Expand"}) t[{"", name}] = emitShapeOps;
+    for (const char* name : {"Gather", "ScatterND"}) t[{"", name}] = emitIndexed;
+    t[{"", "Pad"}] = emitPad;
+    t[{"", "Div"}] = emitDivision;
     return t;
   }();
   auto it = table.find({domain, op});

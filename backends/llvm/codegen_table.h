@@ -32,5 +32,13 @@ std::unique_ptr<KernelLaunch> emitPool(CodegenContext&, const Node&, const std::
 std::unique_ptr<KernelLaunch> emitDataMovement(CodegenContext&, const Node&, const std::string&, std::string*);
 /// MatMul, Gemm, Conv through the packed GEMM generator of backends/llvm/gemm (emit_gemm.cpp).
 std::unique_ptr<KernelLaunch> emitGemmFamily(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Shape, ConstantOfShape, Cast, Expand (emit_shape_ops.cpp).
+std::unique_ptr<KernelLaunch> emitShapeOps(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Div: elementwise, with a divisor check for integers (emit_shape_ops.cpp).
+std::unique_ptr<KernelLaunch> emitDivision(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Gather, ScatterND (emit_gather.cpp).
+std::unique_ptr<KernelLaunch> emitIndexed(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Pad: constant, reflect, edge (emit_pad.cpp).
+std::unique_ptr<KernelLaunch> emitPad(CodegenContext&, const Node&, const std::string&, std::string*);
 
 }  // namespace kiln::llvmjit
