@@ -32,6 +32,11 @@ Emitter findEmitter(const std::string& domain, const std::string& op) {
     for (const char* name : {"MatMul", "Gemm"}) t[{"", name}] = emitGemmFamily;
     t[{"", "Conv"}] = emitConvFamily;  // group > 1 to emit_grouped_conv.cpp, the rest to the GEMM
     t[{"kiln", "FusedConv"}] = emitConvFamily;
+    // Shape chains and indexing (emit_shape_ops.cpp, emit_gather.cpp, emit_pad.cpp).
+    for (const char* name : {"Shape", "ConstantOfShape", "Cast", "Expand"}) t[{"", name}] = emitShapeOps;
+    for (const char* name : {"Gather", "ScatterND"}) t[{"", name}] = emitIndexed;
+    t[{"", "Pad"}] = emitPad;
+    t[{"", "Div"}] = emitDivision;
     return t;
   }();
   auto it = table.find({domain, op});

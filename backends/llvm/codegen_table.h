@@ -37,5 +37,13 @@ std::unique_ptr<KernelLaunch> emitGemmFamily(CodegenContext&, const Node&, const
 std::unique_ptr<KernelLaunch> emitGroupedConv(CodegenContext&, const Node&, const std::string&, std::string*);
 /// Conv and kiln.FusedConv: group > 1 to emitGroupedConv, group-1 Conv to emitGemmFamily.
 std::unique_ptr<KernelLaunch> emitConvFamily(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Shape, ConstantOfShape, Cast, Expand (emit_shape_ops.cpp).
+std::unique_ptr<KernelLaunch> emitShapeOps(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Div: elementwise, with a divisor check for integers (emit_shape_ops.cpp).
+std::unique_ptr<KernelLaunch> emitDivision(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Gather, ScatterND (emit_gather.cpp).
+std::unique_ptr<KernelLaunch> emitIndexed(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Pad: constant, reflect, edge (emit_pad.cpp).
+std::unique_ptr<KernelLaunch> emitPad(CodegenContext&, const Node&, const std::string&, std::string*);
 
 }  // namespace kiln::llvmjit

@@ -6,6 +6,7 @@
 #include "backends/llvm/axis_split.h"
 #include "backends/llvm/codegen_table.h"
 #include "backends/llvm/launches.h"
+#include "backends/llvm/launches_shape.h"
 
 namespace kiln::llvmjit {
 namespace {
@@ -147,7 +148,14 @@ std::unique_ptr<KernelLaunch> emitDataMovement(CodegenContext& cg, const Node& n
   if (op == "Transpose") return emitTranspose(cg, node, name, whyNot);
   if (op == "Concat") return emitConcat(cg, node, name, whyNot);
   auto rule = reshapeRule(node, whyNot);
-  if (!rule) return nullptr;
+  if (!rule) {
+    // A shape or axes operand computed at run time: the launch reads its contents.
+    if (op == "Flatten" || !node.input(1) || !isInteger(node.input(1)->dtype())) return nullptr;
+    emitFlatCopy(cg, name, node.numInputs(), x->dtype());
+    const auto kind = op == "Reshape" ? ReshapeRule::Kind::Reshape
+                      : op == "Squeeze" ? ReshapeRule::Kind::Squeeze : ReshapeRule::Kind::Unsqueeze;
+    return std::make_unique<RuntimeCopyLaunch>(kind, node.intAttr("allowzero", 0) != 0);
+  }
   emitFlatCopy(cg, name, node.numInputs(), x->dtype());
   return std::make_unique<CopyLaunch>(std::move(*rule));
 }

@@ -4,6 +4,7 @@
 #include "backends/llvm/axis_split.h"
 #include "backends/llvm/codegen_table.h"
 #include "backends/llvm/launches.h"
+#include "backends/llvm/launches_shape.h"
 
 namespace kiln::llvmjit {
 
@@ -19,9 +20,20 @@ std::unique_ptr<KernelLaunch> emitSlice(CodegenContext& cg, const Node& node, co
   std::optional<std::vector<int64_t>> axes = std::vector<int64_t>{}, steps = std::vector<int64_t>{};
   if (node.input(3)) axes = constantInts(node.input(3));
   if (node.input(4)) steps = constantInts(node.input(4));
-  if (!starts || !ends || !axes || !steps || starts->size() != ends->size() ||
-      (!axes->empty() && axes->size() != starts->size()) || (!steps->empty() && steps->size() != starts->size())) {
-    *whyNot = "starts, ends, axes or steps are not constants";
+  // Parameters computed at run time are read by the launch (RuntimeSliceLaunch).
+  const bool constant = starts && ends && axes && steps;
+  if (!node.input(1) || !node.input(2)) {
+    *whyNot = "starts and ends are attributes (opset < 10)";
+    return nullptr;
+  }
+  for (size_t i = 1; i < std::min<size_t>(node.numInputs(), 5); ++i)
+    if (!constant && node.input(i) && !isInteger(node.input(i)->dtype())) {
+      *whyNot = "starts, ends, axes or steps are not integers";
+      return nullptr;
+    }
+  if (constant && (starts->size() != ends->size() || (!axes->empty() && axes->size() != starts->size()) ||
+                   (!steps->empty() && steps->size() != starts->size()))) {
+    *whyNot = "starts, ends, axes and steps differ in length";
     return nullptr;
   }
   const size_t rank = x->shape().rank();
@@ -61,6 +73,7 @@ std::unique_ptr<KernelLaunch> emitSlice(CodegenContext& cg, const Node& node, co
     }, "j");
   }, "row");
   cg.finishKernel();
+  if (!constant) return std::make_unique<RuntimeSliceLaunch>(rank, node.input(3) != nullptr, node.input(4) != nullptr);
   return std::make_unique<SliceLaunch>(rank, *starts, *ends, *axes, *steps);
 }
 

@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "ir/diagnostic.h"
+#include "ir/tensor.h"
+
 namespace kiln::llvmjit {
 
 using KernelFn = void (*)(void* const* buffers, const int64_t* dims, int64_t begin, int64_t end);
@@ -38,6 +41,23 @@ class KernelLaunch {
   /// Appends this launch as plain integers (its tag first, see launches.h) so that a compiled
   /// library can store it; decodeLaunch() reads it back.
   virtual void encode(std::vector<int64_t>& out) const = 0;
+
+  /// Operands whose contents (not only dims) decide the launch: small integer tensors such as
+  /// a runtime Reshape's shape or Slice's starts. The runtime reads them as int64, calls
+  /// bindValues() instead of bind(), and re-binds (a new plan) when they change.
+  virtual std::vector<size_t> valueOperands() const { return {}; }
+  /// bind() for launches with value operands: `values[k]` is operand valueOperands()[k]
+  /// (empty for an omitted one).
+  virtual bool bindValues(std::span<const std::vector<int64_t>> inputDims,
+                          std::span<const std::vector<int64_t>> /*values*/, LaunchShape& launch) const {
+    return bind(inputDims, launch);
+  }
+  /// True when check() must run before every call of the kernel.
+  virtual bool checksOperands() const { return false; }
+  /// Validates operand contents the generated code trusts (e.g. Gather indices in range)
+  /// before each call; an error message (empty: fine) stops the run as the reference kernel
+  /// would. `operands` are null for omitted ones.
+  virtual std::string check(std::span<const Tensor* const> /*operands*/) const { return {}; }
 };
 
 /// One node's kernel compiled ahead of time: its entry point and launch (both null when the

@@ -20,6 +20,9 @@ namespace kiln::llvmjit {
 enum class LaunchTag : int64_t {
   Elementwise = 1, AxisSplit, BatchNorm, MatMul, Gemm, Conv, Pool, Copy, Transpose, Concat, Slice,
   GroupedConv = 100,  ///< grouped and depthwise Conv / kiln.FusedConv (GroupedConvLaunch)
+  // Shape chains and indexing (launches_shape.h).
+  ShapeOf = 120, SameShape = 121, ConstantOfShape = 122, Gather = 123, ScatterND = 124, Expand = 125,
+  RuntimeCopy = 126, RuntimeSlice = 127, Pad = 128, CheckedDiv = 129,
 };
 
 /// Reads one launch written by KernelLaunch::encode from the front of `codes` (advancing it).

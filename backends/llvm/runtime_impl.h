@@ -31,6 +31,8 @@ struct Step {
   std::vector<int> freeAfter;  ///< ids whose last reader is this step
   bool hasSubgraphs = false;
   std::shared_ptr<ControlStep> control;  ///< Kind::Control only
+  std::vector<size_t> valueOperands;  ///< launch->valueOperands(), cached by bindSteps
+  bool checksOperands = false;        ///< launch->checksOperands(), cached by bindSteps
 };
 
 /// Everything that depends on the input shapes: launches, the arena and its tensor views.
@@ -38,6 +40,7 @@ struct ExecutionPlan {
   std::vector<std::vector<int64_t>> inputDims;          ///< the key
   std::vector<LaunchShape> launches;                    ///< per step (generated ones)
   std::vector<bool> shapeFallback;                      ///< per step: generated code refused these shapes
+  std::vector<std::vector<std::vector<int64_t>>> boundValues;  ///< per step: its value operands, as bound
   std::vector<std::vector<int64_t>> valueDims;          ///< per value id, as recorded
   std::vector<std::optional<RuntimeValue>> arenaValue;  ///< per value id: a view into the arena
   std::shared_ptr<std::byte> arena;

@@ -84,8 +84,15 @@ const std::map<std::string, ScalarOp, std::less<>>& table() {
          return isFloat(e.type) ? e.b().CreateFSub(e.args[0], e.args[1]) : e.b().CreateSub(e.args[0], e.args[1]); }}},
       {"Mul", {kNumeric, [](const OpEmit& e) {
          return isFloat(e.type) ? e.b().CreateFMul(e.args[0], e.args[1]) : e.b().CreateMul(e.args[0], e.args[1]); }}},
-      // Integer division by zero traps: integer Div stays with the reference kernel.
-      {"Div", {kFloat, [](const OpEmit& e) { return e.b().CreateFDiv(e.args[0], e.args[1]); }}},
+      // Integer division never traps here: divisors 0 and -1 are replaced by 1 (the launch
+      // reports a zero divisor before the call; x / -1 is -x, wrapping for the minimum).
+      {"Div", {kNumeric, [](const OpEmit& e) -> llvm::Value* {
+         if (isFloat(e.type)) return e.b().CreateFDiv(e.args[0], e.args[1]);
+         llvm::Value* d = e.args[1];
+         if (!e.isSignedInt()) return e.b().CreateUDiv(e.args[0], e.b().CreateSelect(e.b().CreateICmpEQ(d, e.c(0)), e.c(1), d));
+         llvm::Value* minusOne = e.b().CreateICmpEQ(d, e.c(-1));
+         llvm::Value* safe = e.b().CreateSelect(e.b().CreateOr(minusOne, e.b().CreateICmpEQ(d, e.c(0))), e.c(1), d);
+         return e.b().CreateSelect(minusOne, e.b().CreateNeg(e.args[0]), e.b().CreateSDiv(e.args[0], safe)); }}},
       {"Pow", {kFloat, [](const OpEmit& e) { return e.call(llvm::Intrinsic::pow, {e.args[0], e.args[1]}); }}},
       {"Sum", {kNumeric, [](const OpEmit& e) {
          return fold(e, [&](llvm::Value* x, llvm::Value* y) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,29 @@ inline Attribute caseAttribute(const nlohmann::json& a) {
     return Attribute(f);
   }
   if (type == "strings") return Attribute(v.get<std::vector<std::string>>());
+  if (type == "tensor") {  // {dtype, dims, values}: ConstantOfShape's value
+    auto dtype = parseDType(v.at("dtype").get<std::string>());
+    EXPECT_TRUE(dtype.has_value()) << v.dump();
+    Tensor t = Tensor::zeros(*dtype, v.at("dims").get<std::vector<int64_t>>());
+    const size_t size = dtypeSize(*dtype);
+    size_t i = 0;
+    for (const nlohmann::json& e : v.at("values")) {
+      std::byte* at = t.mutableRawData() + i++ * size;
+      if (*dtype == DType::Float32) {
+        const auto f = static_cast<float>(e.get<double>());
+        std::memcpy(at, &f, sizeof f);
+      } else if (*dtype == DType::Float64) {
+        const double d = e.get<double>();
+        std::memcpy(at, &d, sizeof d);
+      } else if (isInteger(*dtype) || *dtype == DType::Bool) {
+        const int64_t x = e.is_boolean() ? e.get<bool>() : e.get<int64_t>();
+        std::memcpy(at, &x, size);  // little-endian low bytes
+      } else {
+        ADD_FAILURE() << "tensor attribute of dtype " << v.at("dtype");
+      }
+    }
+    return Attribute(std::move(t));
+  }
   ADD_FAILURE() << "unknown attribute type " << type;
   return Attribute();
 }

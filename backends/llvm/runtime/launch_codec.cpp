@@ -2,6 +2,7 @@
 // library stores one record per generated kernel and decodes them when it is created.
 
 #include "backends/llvm/launches.h"
+#include "backends/llvm/launches_shape.h"
 
 namespace kiln::llvmjit {
 namespace {
@@ -116,7 +117,8 @@ void SliceLaunch::encode(std::vector<int64_t>& out) const {
 Expected<std::unique_ptr<KernelLaunch>> decodeLaunch(std::span<const int64_t>& codes, const Node& node) {
   Reader r{codes};
   std::unique_ptr<KernelLaunch> launch;
-  switch (static_cast<LaunchTag>(r.next())) {
+  const auto tag = static_cast<LaunchTag>(r.next());
+  switch (tag) {
     case LaunchTag::Elementwise: {
       BroadcastPlan plan;
       plan.outRank = r.size();
@@ -185,7 +187,9 @@ Expected<std::unique_ptr<KernelLaunch>> decodeLaunch(std::span<const int64_t>& c
       launch = std::make_unique<SliceLaunch>(rank, std::move(starts), std::move(ends), std::move(axes), std::move(steps));
       break;
     }
-    default: r.bad = true;
+    default:
+      if (!r.bad && isShapeFamilyTag(tag)) launch = decodeShapeFamilyLaunch(tag, codes, node);
+      else r.bad = true;
   }
   if (r.bad || !launch)
     return Status::nodeError(node.name(), node.qualifiedOp(), "stored kernel launch is malformed");

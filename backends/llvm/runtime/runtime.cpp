@@ -14,6 +14,7 @@
 #include "backends/llvm/memory_plan.h"
 #include "backends/llvm/runtime_impl.h"
 #include "backends/llvm/work_estimate.h"
+#include "backends/reference/tensor_util.h"
 
 namespace kiln::llvmjit {
 namespace {
@@ -77,6 +78,23 @@ bool sameDims(const std::vector<RuntimeValue>& inputs, const std::vector<std::ve
   if (inputs.size() != dims.size()) return false;
   for (size_t i = 0; i < inputs.size(); ++i)
     if (planKey(inputs[i]) != dims[i]) return false;
+  return true;
+}
+
+/// The contents of a step's value operands as int64 (empty for an omitted one); false when one
+/// is not an integer tensor.
+bool readValueOperands(const Step& step, const std::vector<const RuntimeValue*>& slots,
+                       std::vector<std::vector<int64_t>>& out) {
+  out.assign(step.valueOperands.size(), {});
+  for (size_t k = 0; k < step.valueOperands.size(); ++k) {
+    const size_t operand = step.valueOperands[k];
+    const int id = operand < step.inputs.size() ? step.inputs[operand] : -1;
+    const Tensor* t = id >= 0 ? tensorOf(slots[id]) : nullptr;
+    if (!t) continue;
+    auto values = reference::readInt64List(*t);
+    if (!values) return false;
+    out[k] = values.take();
+  }
   return true;
 }
 
@@ -163,6 +181,7 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
     for (const RuntimeValue& v : inputValues) recording->inputDims.push_back(planKey(v));
     recording->launches.resize(steps.size());
     recording->shapeFallback.assign(steps.size(), false);
+    recording->boundValues.assign(steps.size(), {});
     recording->valueDims.assign(values.size(), {});
     recording->arenaValue.assign(values.size(), std::nullopt);
   }
@@ -174,6 +193,8 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
 
   std::vector<std::vector<int64_t>> operandDims;
   std::vector<const RuntimeValue*> args;
+  std::vector<std::vector<int64_t>> operandValues;
+  std::vector<const Tensor*> checked;
   for (size_t si = 0; si < steps.size(); ++si) {
     Step& step = steps[si];
     if (step.kind == Step::Kind::Constant) continue;
@@ -185,7 +206,13 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
         const Tensor* t = id >= 0 ? tensorOf(slots[id]) : nullptr;
         operandDims.push_back(t ? t->dims() : std::vector<int64_t>{});
       }
-      if (!step.launch->bind(operandDims, p.launches[si])) {
+      bool bound = false;
+      if (step.valueOperands.empty()) {
+        bound = step.launch->bind(operandDims, p.launches[si]);
+      } else if (readValueOperands(step, slots, p.boundValues[si])) {
+        bound = step.launch->bindValues(operandDims, p.boundValues[si], p.launches[si]);
+      }
+      if (!bound) {
         p.shapeFallback[si] = true;
         generated = false;
         Fallback why{step.node->name(), step.node->qualifiedOp(), "shapes at run time do not fit the generated code"};
@@ -194,6 +221,19 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
         if (std::none_of(listed.begin(), listed.end(), [&](const Fallback& f) { return f.node == why.node && f.reason == why.reason; }))
           listed.push_back(std::move(why));
       }
+    }
+    if (generated && planned && !step.valueOperands.empty()) {
+      if (!readValueOperands(step, slots, operandValues) || operandValues != p.boundValues[si]) {
+        // Shape-deciding contents changed under the same input shapes: record a new plan.
+        std::erase_if(plans, [&](const auto& q) { return q.get() == plan; });
+        return execute(given, outputs);
+      }
+    }
+    if (generated && step.checksOperands) {
+      checked.clear();
+      for (int id : step.inputs) checked.push_back(id >= 0 ? tensorOf(slots[id]) : nullptr);
+      if (std::string error = step.launch->check(checked); !error.empty())
+        return Status::nodeError(step.node->name(), step.node->qualifiedOp(), error);
     }
     if (generated) {
       const LaunchShape& launch = p.launches[si];

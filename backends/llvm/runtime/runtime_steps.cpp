@@ -80,6 +80,11 @@ Status Program::bindSteps() {
     if (lastRead[id] >= 0 && !kept.count(static_cast<int>(id)) && !constants[id])
       steps[lastRead[id]].freeAfter.push_back(static_cast<int>(id));
 
+  for (Step& s : steps)
+    if (s.launch) {
+      s.valueOperands = s.launch->valueOperands();
+      s.checksOperands = s.launch->checksOperands();
+    }
   slots.assign(values.size(), nullptr);
   owned.assign(values.size(), RuntimeValue{});
   size_t maxBuffers = 0;
