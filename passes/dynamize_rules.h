@@ -95,6 +95,10 @@ std::optional<std::pair<size_t, size_t>> singleInputAxisFor(const ReshapeView& v
 /// place, one -1 where that is exact, computed sizes otherwise.
 DynamizeOutcome rewriteReshapeTarget(DynamizeState& st, Node& reshape, const std::vector<Dim>& dims);
 
+/// A node's label with the path of the bodies it sits in: `%y/then_branch/%r` is node `%r` of
+/// the then_branch of the If whose label is `%y` (just the label at top level).
+std::string scopedNodeLabel(const Node& node);
+
 /// The dims of a ranked tensor value; null otherwise.
 inline const std::vector<Dim>* dimsOf(const Value* v) {
   if (!v || !v->type().isTensor() || !v->shape().isRanked()) return nullptr;

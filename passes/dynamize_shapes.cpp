@@ -76,8 +76,8 @@ class DynamizeShapesPass final : public Pass {
       DynamizeOutcome o = scan(st, graph, settled, [&](const Node* at, const Node& origin, const std::string& why) {
         const Node& shown = at ? *at : origin;
         std::string message = "kept the traced size: " + why;
-        if (reported.insert(nodeLabel(shown) + "|" + message).second)
-          refusals.push_back({nodeLabel(shown), shown.qualifiedOp(), message});
+        std::string label = scopedNodeLabel(shown);
+        if (reported.insert(label + "|" + message).second) refusals.push_back({label, shown.qualifiedOp(), message});
       });
       st.setSession(nullptr);
       if (o.kind != DynamizeOutcome::Kind::Rewritten) {
@@ -105,9 +105,11 @@ class DynamizeShapesPass final : public Pass {
   using Report = std::function<void(const Node* at, const Node& origin, const std::string& why)>;
 
   /// Finds and applies the first rule that fires; refusals are reported once and not retried.
+  /// Subgraph bodies (If branches, Loop/Scan bodies) are scanned after their node, with the
+  /// types inference gave them from the outer scope's symbolic shapes.
   static DynamizeOutcome scan(DynamizeState& st, Graph& graph, std::set<std::string>& settled, const Report& report) {
     for (Node* n : graph.nodes()) {
-      std::string key = n->output(0) ? n->output(0)->name() : nodeLabel(*n);
+      std::string key = scopedNodeLabel(*n);
       if (!settled.count(key + "|forward")) {
         DynamizeOutcome o = dynamizeForward(st, *n);
         if (o.kind == DynamizeOutcome::Kind::Rewritten) return o;
@@ -124,9 +126,13 @@ class DynamizeShapesPass final : public Pass {
         if (o.kind == DynamizeOutcome::Kind::Rewritten) return o;
         settled.insert(demandKey);
         if (o.kind == DynamizeOutcome::Kind::Refused)
-          report(o.node, *n, o.reason + "; needed by node '" + nodeLabel(*n) + "' (" + n->qualifiedOp() + "): axis " +
+          report(o.node, *n, o.reason + "; needed by node '" + scopedNodeLabel(*n) + "' (" + n->qualifiedOp() + "): axis " +
                                  std::to_string(d.axis) + " of '" + n->input(d.input)->name() + "' must be " +
                                  d.want.str() + " (" + d.why + ")");
+      }
+      for (Graph* body : n->subgraphs()) {
+        DynamizeOutcome o = scan(st, *body, settled, report);
+        if (o.kind == DynamizeOutcome::Kind::Rewritten) return o;
       }
     }
     return DynamizeOutcome::none();

@@ -222,6 +222,12 @@ DynamizeOutcome resolveDemand(DynamizeState& st, Value* value, int64_t axis, con
   if (toStatic && !(want.isStatic() && cur.isSymbolic() && st.traced(cur) == want.value())) return Outcome::none();
   int64_t size = toStatic ? want.value() : cur.value();
   Node* p = value->producer();
+  if (!p && value->inputOf() && value->inputOf()->parentNode()) {
+    const Node& owner = *value->inputOf()->parentNode();
+    return Outcome::refused(&owner, "input " + describe(value) + " of a body of node '" + scopedNodeLabel(owner) +
+                                        "' has the static axis " + std::to_string(axis) +
+                                        " (no rule follows a size into a body input)");
+  }
   if (!p)
     return Outcome::refused(nullptr, "graph input " + describe(value) + " has the static axis " + std::to_string(axis) +
                                          "; declare it with --dynamic");
