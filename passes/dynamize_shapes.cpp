@@ -70,6 +70,7 @@ class DynamizeShapesPass final : public Pass {
         s.diagnostic().message = "after making " + formatDynamicAxes(*axes) + " symbolic: " + s.diagnostic().message;
         return s;
       }
+      if (Status s = assumeInvariantCarries(st, session, graph); !s) return s;
       st.setSession(&session);
       refusals.clear();
       std::set<std::string> reported, settled;
@@ -136,6 +137,55 @@ class DynamizeShapesPass final : public Pass {
       }
     }
     return DynamizeOutcome::none();
+  }
+
+  /// Loop bodies are inferred again with each loop-carried value typed as the Loop's initial
+  /// operand (the shape a carried value keeps through the iterations when the body preserves
+  /// it), where the body does preserve it at the traced size: standard inference merges the
+  /// symbolic initial type with the traced body output into `?`, which would hide every
+  /// symbol inside. Once the body is rewritten, the body output has the input's symbolic type,
+  /// which proves the assumption by induction; where it does not hold at the traced size the
+  /// standard types stay.
+  static Status assumeInvariantCarries(const DynamizeState& st, ShapeInferenceSession& session, Graph& graph) {
+    for (Node* n : graph.nodes()) {
+      const Attribute* attr = isOnnxOp(*n, "Loop") ? n->attr("body") : nullptr;
+      if (attr && attr->kind() == AttrKind::Graph && n->numInputs() >= 2 &&
+          attr->g().numInputs() == n->numInputs() && attr->g().numOutputs() + 1 >= n->numInputs()) {
+        Graph& body = attr->g();
+        std::vector<Type> merged;
+        bool differs = false;
+        for (size_t i = 2; i < n->numInputs(); ++i) {
+          merged.push_back(body.input(i)->type());
+          const Value* init = n->input(i);
+          if (!init || !dimsOf(init)) continue;
+          differs = differs || !(init->type() == body.input(i)->type());
+          body.input(i)->setType(init->type());
+        }
+        if (differs) {
+          bool holds = static_cast<bool>(session.inferGraph(body));
+          for (size_t i = 2; holds && i < n->numInputs(); ++i) holds = sameTracedShape(st, body.input(i), body.output(i - 1));
+          if (!holds) {
+            for (size_t i = 2; i < n->numInputs(); ++i) body.input(i)->setType(merged[i - 2]);
+            KILN_RETURN_IF_ERROR(session.inferNode(*n));
+          }
+        }
+      }
+      for (Graph* b : n->subgraphs()) KILN_RETURN_IF_ERROR(assumeInvariantCarries(st, session, *b));
+    }
+    return Status::ok();
+  }
+
+  static bool sameTracedShape(const DynamizeState& st, const Value* a, const Value* b) {
+    if (!a || !b || a->dtype() != b->dtype()) return false;
+    if (!a->type().isTensor()) return a->type() == b->type();
+    const auto* x = dimsOf(a);
+    const auto* y = dimsOf(b);
+    if (!x || !y || x->size() != y->size()) return false;
+    for (size_t k = 0; k < x->size(); ++k) {
+      auto tx = st.traced((*x)[k]);
+      if (!tx || tx != st.traced((*y)[k])) return false;
+    }
+    return true;
   }
 
   /// A Loop whose constant trip count equals a symbol's traced size: `for _ in
