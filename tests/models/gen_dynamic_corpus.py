@@ -155,6 +155,31 @@ class PaddedEncoder(nn.Module):
         return self.enc(x, src_key_padding_mask=pad)
 
 
+class BranchLoopView(nn.Module):
+    """Scripted control flow whose bodies bake the traced sizes: an `if` on the data whose
+    branches view with literal batch/sequence or add `torch.zeros(B, S, H)`, and a `while` loop
+    that views its loop-carried value. Exported from torch.jit.script (If and Loop nodes)."""
+
+    SCRIPT = True
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(H, H)
+        self.heads, self.hd, self.h = HEADS, HD, H
+
+    def forward(self, x):
+        y = self.proj(x)
+        if bool(x.sum() > 0):
+            y = y.view(self.B, self.S, self.heads, self.hd).softmax(-1).view(self.B, self.S, self.h)
+        else:
+            y = y + torch.zeros(self.B, self.S, self.h) + 0.25
+        i = 0
+        while i < 2 and bool(y.abs().max() < 1e4):
+            y = y + y.view(self.B, self.S * self.h).softmax(-1).view(self.B, self.S, self.h)
+            i += 1
+        return y
+
+
 class CausalMaskBuffer(nn.Module):
     """A causal mask sliced from a buffer (`self.causal[:S, :S]`): the exporter folds the slice
     into a [128, 128] constant whose values no rule can regenerate. kiln must refuse it and say
@@ -224,6 +249,8 @@ MODELS = {
     "padded_encoder": (PaddedEncoder, [seq_first_input("x"), padding_input("pad")],
                        ["--dynamic", "x:0=sequence", "--dynamic", "x:1=batch", "--dynamic", "pad:0=batch",
                         "--dynamic", "pad:1=sequence"], True, 14, None),
+    "branch_loop_view": (BranchLoopView, [seq_input("x")], ["--dynamic", "x:0=batch", "--dynamic", "x:1=sequence"],
+                         True, 13, None),
 }
 # Models kiln must refuse (reporting the node) rather than make dynamic.
 REFUSED = {
@@ -260,7 +287,8 @@ def generate(name, out):
     # has no ONNX export.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, example, path, opset_version=opset, input_names=[n for n, _ in inputs],
+        exported = torch.jit.script(model) if getattr(model, "SCRIPT", False) else model
+        torch.onnx.export(exported, example, path, opset_version=opset, input_names=[n for n, _ in inputs],
                           output_names=["y"], dynamic_axes=dynamic_axes)
     sizes = []
     for b in BATCHES:
