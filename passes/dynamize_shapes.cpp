@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "passes/dynamize_derived.h"
 #include "passes/dynamize_rules.h"
 #include "passes/dynamize_spec.h"
 #include "passes/pass_context.h"
@@ -57,6 +58,7 @@ class DynamizeShapesPass final : public Pass {
     KILN_RETURN_IF_ERROR(applyAxes(graph, *axes, ctx.rewriter(), traced, sources));
     ShapeBuilder builder(graph, ctx.rewriter(), sources);
     DynamizeState st(graph, ctx.rewriter(), builder, traced);
+    DerivedSizes derived;
 
     // Refusals are those of the last round, the one that rewrote nothing: an earlier round's
     // may have been settled since by evidence found later in the graph.
@@ -65,8 +67,9 @@ class DynamizeShapesPass final : public Pass {
     const size_t maxRounds = 4 * graph.nodes().size() + 16;
     bool converged = false;
     for (size_t round = 0; round < maxRounds; ++round) {
+      orderTopologically(graph, ctx.rewriter());  // computed sizes may read a tensor made further down
       ShapeInferenceSession session(ShapeInferenceOptions{.refineExisting = false});
-      if (Status s = session.inferGraph(graph); !s) {
+      if (Status s = derived.infer(graph, st, session); !s) {
         s.diagnostic().message = "after making " + formatDynamicAxes(*axes) + " symbolic: " + s.diagnostic().message;
         return s;
       }
@@ -196,7 +199,7 @@ class DynamizeShapesPass final : public Pass {
     auto count = constantInts(n.input(0));
     if (!count || count->size() != 1 || (*count)[0] <= 1) return std::nullopt;
     for (const auto& [symbol, size] : st.tracedSizes())
-      if (size == (*count)[0])
+      if (size == (*count)[0] && !st.isDerived(symbol))
         return "the trip count " + std::to_string(size) + " equals the traced size of " + symbol +
                ", but no shape constraint ties a count to a size, so the loop still runs " + std::to_string(size) +
                " times";
