@@ -73,7 +73,8 @@ class DynamizeShapesPass final : public Pass {
         s.diagnostic().message = "after making " + formatDynamicAxes(*axes) + " symbolic: " + s.diagnostic().message;
         return s;
       }
-      if (Status s = assumeInvariantCarries(st, session, graph); !s) return s;
+      std::vector<Refusal> unproven;  // loop-carried shapes assumed but not (yet) proven
+      if (Status s = assumeInvariantCarries(st, session, graph, unproven); !s) return s;
       st.setSession(&session);
       refusals.clear();
       std::set<std::string> reported, settled;
@@ -85,6 +86,7 @@ class DynamizeShapesPass final : public Pass {
       });
       st.setSession(nullptr);
       if (o.kind != DynamizeOutcome::Kind::Rewritten) {
+        refusals.insert(refusals.end(), unproven.begin(), unproven.end());
         converged = true;
         break;
       }
@@ -149,7 +151,8 @@ class DynamizeShapesPass final : public Pass {
   /// symbol inside. Once the body is rewritten, the body output has the input's symbolic type,
   /// which proves the assumption by induction; where it does not hold at the traced size the
   /// standard types stay.
-  static Status assumeInvariantCarries(const DynamizeState& st, ShapeInferenceSession& session, Graph& graph) {
+  static Status assumeInvariantCarries(const DynamizeState& st, ShapeInferenceSession& session, Graph& graph,
+                                       std::vector<Refusal>& unproven) {
     for (Node* n : graph.nodes()) {
       const Attribute* attr = isOnnxOp(*n, "Loop") ? n->attr("body") : nullptr;
       if (attr && attr->kind() == AttrKind::Graph && n->numInputs() >= 2 &&
@@ -171,9 +174,15 @@ class DynamizeShapesPass final : public Pass {
             for (size_t i = 2; i < n->numInputs(); ++i) body.input(i)->setType(merged[i - 2]);
             KILN_RETURN_IF_ERROR(session.inferNode(*n));
           }
+          for (size_t i = 2; holds && i < n->numInputs(); ++i)
+            if (!(body.input(i)->type() == body.output(i - 1)->type()))
+              unproven.push_back({scopedNodeLabel(*n), n->qualifiedOp(),
+                                  "kept the traced size: loop-carried value '" + body.input(i)->name() + "' is " +
+                                      body.input(i)->type().str() + " on entry but the body yields " +
+                                      body.output(i - 1)->type().str() + ", which only agree at the traced size"});
         }
       }
-      for (Graph* b : n->subgraphs()) KILN_RETURN_IF_ERROR(assumeInvariantCarries(st, session, *b));
+      for (Graph* b : n->subgraphs()) KILN_RETURN_IF_ERROR(assumeInvariantCarries(st, session, *b, unproven));
     }
     return Status::ok();
   }
