@@ -104,7 +104,8 @@ std::optional<std::pair<size_t, size_t>> singleInputAxisFor(const ReshapeView& v
 DynamizeOutcome rewriteReshapeTarget(DynamizeState& st, Node& reshape, const std::vector<Dim>& dims);
 
 /// A node's label with the path of the bodies it sits in: `%y/then_branch/%r` is node `%r` of
-/// the then_branch of the If whose label is `%y` (just the label at top level).
+/// the then_branch of the If whose label is `%y` (`/If/then_branch/Reshape` with exported
+/// names); just the label at top level.
 std::string scopedNodeLabel(const Node& node);
 
 /// The dims of a ranked tensor value; null otherwise.

@@ -16,7 +16,9 @@ std::string scopedNodeLabel(const Node& node) {
       for (size_t i = 0; i < a.graphs().size(); ++i)
         if (a.graphs()[i].get() == g) attr = name + "[" + std::to_string(i) + "]";
   }
-  return scopedNodeLabel(*parent) + "/" + attr + "/" + nodeLabel(node);
+  std::string label = nodeLabel(node);
+  // Exported names are scope paths already (`/If`, `/Reshape`): one slash between the parts.
+  return scopedNodeLabel(*parent) + "/" + attr + (label.starts_with("/") ? "" : "/") + label;
 }
 
 std::optional<int64_t> DynamizeState::traced(const Dim& d) const {
