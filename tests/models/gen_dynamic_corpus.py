@@ -11,8 +11,12 @@ them as literals. For every model NAME it writes
     OUTDIR/NAME.onnx                 the export (traced at B=1, S=128; opset 13 or 14)
     OUTDIR/NAME.bB_sS.npz            inputs and eager outputs at batch B, sequence S: members
                                      `in.<input>` and `out.<output>`
-and OUTDIR/manifest.json: per model its file, the `--dynamic` flags, the sizes, and whether kiln
-must refuse it (a size no rule can make dynamic, reported by node).
+    OUTDIR/NAME.bB_hH_wW.npz         the same at batch B, height H, width W for the CNNs whose
+                                     spatial axes vary (traced at 1x3x32x32)
+and OUTDIR/manifest.json: per model its file, the `--dynamic` flags, the sizes (one may be marked
+`probe`: where the test shows the export failing), and whether kiln must refuse it (a size no
+rule can make dynamic, reported by node). Models with a class attribute SCRIPT are exported from
+torch.jit.script (If and Loop nodes) instead of a trace.
 """
 import argparse
 import io
