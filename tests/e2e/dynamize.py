@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Shape-dynamizing end to end: every model of the dynamic corpus (gen_dynamic_corpus.py) bakes
 its traced sizes, so before kiln it fails or computes wrong numbers in ONNX Runtime at batch 3 /
-sequence 77, both as exported and with its input axes merely declared dynamic; after
+sequence 77 (the CNNs with dynamic height and width: at the size the corpus marks `probe`), both
+as exported and with its input axes merely declared dynamic; after
 `kiln compile --dynamic ...` it passes the ONNX checker, carries the symbols to its output, and
 matches eager PyTorch within 1e-5 at every tested size. Models the corpus marks `refused` must
 instead be reported node by node (and be an error with --strict-dynamic).
