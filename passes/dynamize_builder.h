@@ -27,6 +27,8 @@ class ShapeBuilder {
   ShapeBuilder(Graph& graph, Rewriter& rewriter, std::map<std::string, SymbolSource> sources)
       : graph_(graph), rw_(rewriter), sources_(std::move(sources)) {}
 
+  /// Where symbol `name` is read (a derived size: an axis of a tensor inside the graph).
+  void addSource(const std::string& name, SymbolSource source) { sources_[name] = source; }
   /// Whether every symbol of `d` has a source (static dims always do).
   bool canBuild(const Dim& d) const;
   /// An i64[1] tensor holding `d`.

@@ -55,6 +55,13 @@ class DynamizeState {
   Rewriter& rewriter() { return rw_; }
   ShapeBuilder& builder() { return builder_; }
   void setSession(const ShapeInferenceSession* s) { session_ = s; }
+  /// Records a symbol found on the way (a derived size) with its traced size.
+  void addSymbol(const std::string& name, int64_t traced) {
+    traced_[name] = traced;
+    derived_.insert(name);
+  }
+  /// Whether `name` is a derived size rather than a declared input axis.
+  bool isDerived(const std::string& name) const { return derived_.count(name) > 0; }
   /// Each symbol with its traced size.
   const std::map<std::string, int64_t>& tracedSizes() const { return traced_; }
 
@@ -79,6 +86,7 @@ class DynamizeState {
   std::map<std::string, int64_t> traced_;
   const ShapeInferenceSession* session_ = nullptr;
   std::set<std::string> pinned_;
+  std::set<std::string> derived_;
 };
 
 /// A Reshape as dynamize-shapes reads it: input dims and their traced sizes, and what each
@@ -94,6 +102,11 @@ std::optional<std::pair<size_t, size_t>> singleInputAxisFor(const ReshapeView& v
 /// Rewrites the Reshape's target to the sizes `dims`: 0 where an input axis is copied in
 /// place, one -1 where that is exact, computed sizes otherwise.
 DynamizeOutcome rewriteReshapeTarget(DynamizeState& st, Node& reshape, const std::vector<Dim>& dims);
+
+/// A node's label with the path of the bodies it sits in: `%y/then_branch/%r` is node `%r` of
+/// the then_branch of the If whose label is `%y` (`/If/then_branch/Reshape` with exported
+/// names); just the label at top level.
+std::string scopedNodeLabel(const Node& node);
 
 /// The dims of a ranked tensor value; null otherwise.
 inline const std::vector<Dim>* dimsOf(const Value* v) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "passes/dynamize_derived.h"
 #include "passes/dynamize_rules.h"
 #include "passes/dynamize_spec.h"
 #include "passes/pass_context.h"
@@ -57,6 +58,7 @@ class DynamizeShapesPass final : public Pass {
     KILN_RETURN_IF_ERROR(applyAxes(graph, *axes, ctx.rewriter(), traced, sources));
     ShapeBuilder builder(graph, ctx.rewriter(), sources);
     DynamizeState st(graph, ctx.rewriter(), builder, traced);
+    DerivedSizes derived;
 
     // Refusals are those of the last round, the one that rewrote nothing: an earlier round's
     // may have been settled since by evidence found later in the graph.
@@ -65,22 +67,26 @@ class DynamizeShapesPass final : public Pass {
     const size_t maxRounds = 4 * graph.nodes().size() + 16;
     bool converged = false;
     for (size_t round = 0; round < maxRounds; ++round) {
+      orderTopologically(graph, ctx.rewriter());  // computed sizes may read a tensor made further down
       ShapeInferenceSession session(ShapeInferenceOptions{.refineExisting = false});
-      if (Status s = session.inferGraph(graph); !s) {
+      if (Status s = derived.infer(graph, st, session); !s) {
         s.diagnostic().message = "after making " + formatDynamicAxes(*axes) + " symbolic: " + s.diagnostic().message;
         return s;
       }
+      std::vector<Refusal> unproven;  // loop-carried shapes assumed but not (yet) proven
+      if (Status s = assumeInvariantCarries(st, session, graph, unproven); !s) return s;
       st.setSession(&session);
       refusals.clear();
       std::set<std::string> reported, settled;
       DynamizeOutcome o = scan(st, graph, settled, [&](const Node* at, const Node& origin, const std::string& why) {
         const Node& shown = at ? *at : origin;
         std::string message = "kept the traced size: " + why;
-        if (reported.insert(nodeLabel(shown) + "|" + message).second)
-          refusals.push_back({nodeLabel(shown), shown.qualifiedOp(), message});
+        std::string label = scopedNodeLabel(shown);
+        if (reported.insert(label + "|" + message).second) refusals.push_back({label, shown.qualifiedOp(), message});
       });
       st.setSession(nullptr);
       if (o.kind != DynamizeOutcome::Kind::Rewritten) {
+        refusals.insert(refusals.end(), unproven.begin(), unproven.end());
         converged = true;
         break;
       }
@@ -105,9 +111,11 @@ class DynamizeShapesPass final : public Pass {
   using Report = std::function<void(const Node* at, const Node& origin, const std::string& why)>;
 
   /// Finds and applies the first rule that fires; refusals are reported once and not retried.
+  /// Subgraph bodies (If branches, Loop/Scan bodies) are scanned after their node, with the
+  /// types inference gave them from the outer scope's symbolic shapes.
   static DynamizeOutcome scan(DynamizeState& st, Graph& graph, std::set<std::string>& settled, const Report& report) {
     for (Node* n : graph.nodes()) {
-      std::string key = n->output(0) ? n->output(0)->name() : nodeLabel(*n);
+      std::string key = scopedNodeLabel(*n);
       if (!settled.count(key + "|forward")) {
         DynamizeOutcome o = dynamizeForward(st, *n);
         if (o.kind == DynamizeOutcome::Kind::Rewritten) return o;
@@ -124,12 +132,72 @@ class DynamizeShapesPass final : public Pass {
         if (o.kind == DynamizeOutcome::Kind::Rewritten) return o;
         settled.insert(demandKey);
         if (o.kind == DynamizeOutcome::Kind::Refused)
-          report(o.node, *n, o.reason + "; needed by node '" + nodeLabel(*n) + "' (" + n->qualifiedOp() + "): axis " +
+          report(o.node, *n, o.reason + "; needed by node '" + scopedNodeLabel(*n) + "' (" + n->qualifiedOp() + "): axis " +
                                  std::to_string(d.axis) + " of '" + n->input(d.input)->name() + "' must be " +
                                  d.want.str() + " (" + d.why + ")");
       }
+      for (Graph* body : n->subgraphs()) {
+        DynamizeOutcome o = scan(st, *body, settled, report);
+        if (o.kind == DynamizeOutcome::Kind::Rewritten) return o;
+      }
     }
     return DynamizeOutcome::none();
+  }
+
+  /// Loop bodies are inferred again with each loop-carried value typed as the Loop's initial
+  /// operand (the shape a carried value keeps through the iterations when the body preserves
+  /// it), where the body does preserve it at the traced size: standard inference merges the
+  /// symbolic initial type with the traced body output into `?`, which would hide every
+  /// symbol inside. Once the body is rewritten, the body output has the input's symbolic type,
+  /// which proves the assumption by induction; where it does not hold at the traced size the
+  /// standard types stay.
+  static Status assumeInvariantCarries(const DynamizeState& st, ShapeInferenceSession& session, Graph& graph,
+                                       std::vector<Refusal>& unproven) {
+    for (Node* n : graph.nodes()) {
+      const Attribute* attr = isOnnxOp(*n, "Loop") ? n->attr("body") : nullptr;
+      if (attr && attr->kind() == AttrKind::Graph && n->numInputs() >= 2 &&
+          attr->g().numInputs() == n->numInputs() && attr->g().numOutputs() + 1 >= n->numInputs()) {
+        Graph& body = attr->g();
+        std::vector<Type> merged;
+        bool differs = false;
+        for (size_t i = 2; i < n->numInputs(); ++i) {
+          merged.push_back(body.input(i)->type());
+          const Value* init = n->input(i);
+          if (!init || !dimsOf(init)) continue;
+          differs = differs || !(init->type() == body.input(i)->type());
+          body.input(i)->setType(init->type());
+        }
+        if (differs) {
+          bool holds = static_cast<bool>(session.inferGraph(body));
+          for (size_t i = 2; holds && i < n->numInputs(); ++i) holds = sameTracedShape(st, body.input(i), body.output(i - 1));
+          if (!holds) {
+            for (size_t i = 2; i < n->numInputs(); ++i) body.input(i)->setType(merged[i - 2]);
+            KILN_RETURN_IF_ERROR(session.inferNode(*n));
+          }
+          for (size_t i = 2; holds && i < n->numInputs(); ++i)
+            if (!(body.input(i)->type() == body.output(i - 1)->type()))
+              unproven.push_back({scopedNodeLabel(*n), n->qualifiedOp(),
+                                  "kept the traced size: loop-carried value '" + body.input(i)->name() + "' is " +
+                                      body.input(i)->type().str() + " on entry but the body yields " +
+                                      body.output(i - 1)->type().str() + ", which only agree at the traced size"});
+        }
+      }
+      for (Graph* b : n->subgraphs()) KILN_RETURN_IF_ERROR(assumeInvariantCarries(st, session, *b, unproven));
+    }
+    return Status::ok();
+  }
+
+  static bool sameTracedShape(const DynamizeState& st, const Value* a, const Value* b) {
+    if (!a || !b || a->dtype() != b->dtype()) return false;
+    if (!a->type().isTensor()) return a->type() == b->type();
+    const auto* x = dimsOf(a);
+    const auto* y = dimsOf(b);
+    if (!x || !y || x->size() != y->size()) return false;
+    for (size_t k = 0; k < x->size(); ++k) {
+      auto tx = st.traced((*x)[k]);
+      if (!tx || tx != st.traced((*y)[k])) return false;
+    }
+    return true;
   }
 
   /// A Loop whose constant trip count equals a symbol's traced size: `for _ in
@@ -140,7 +208,7 @@ class DynamizeShapesPass final : public Pass {
     auto count = constantInts(n.input(0));
     if (!count || count->size() != 1 || (*count)[0] <= 1) return std::nullopt;
     for (const auto& [symbol, size] : st.tracedSizes())
-      if (size == (*count)[0])
+      if (size == (*count)[0] && !st.isDerived(symbol))
         return "the trip count " + std::to_string(size) + " equals the traced size of " + symbol +
                ", but no shape constraint ties a count to a size, so the loop still runs " + std::to_string(size) +
                " times";

@@ -1,7 +1,8 @@
 // Where a demanded size comes from. resolveDemand follows axis `axis` of a value back through
 // the ops that carry it unchanged (elementwise, Transpose, Unsqueeze/Squeeze, Gather, Concat's
 // other axes, MatMul) to the constant that holds the traced size, and rewrites that constant:
-//   Reshape / Expand / Tile target, ConstantOfShape shape -> that entry computed from the inputs
+//   Reshape / Expand / Tile target, ConstantOfShape shape, Resize sizes -> that entry computed
+//   from the inputs
 //   Range limit -> start + size * delta;  Slice end -> start + size (or "to the end")
 //   a constant filled with one value -> ConstantOfShape(shape);  an arange -> Range + Reshape
 // Every other producer is a refusal naming the node and why.
@@ -222,6 +223,12 @@ DynamizeOutcome resolveDemand(DynamizeState& st, Value* value, int64_t axis, con
   if (toStatic && !(want.isStatic() && cur.isSymbolic() && st.traced(cur) == want.value())) return Outcome::none();
   int64_t size = toStatic ? want.value() : cur.value();
   Node* p = value->producer();
+  if (!p && value->inputOf() && value->inputOf()->parentNode()) {
+    const Node& owner = *value->inputOf()->parentNode();
+    return Outcome::refused(&owner, "input " + describe(value) + " of a body of node '" + scopedNodeLabel(owner) +
+                                        "' has the static axis " + std::to_string(axis) +
+                                        " (no rule follows a size into a body input)");
+  }
   if (!p)
     return Outcome::refused(nullptr, "graph input " + describe(value) + " has the static axis " + std::to_string(axis) +
                                          "; declare it with --dynamic");
@@ -310,6 +317,22 @@ DynamizeOutcome resolveDemand(DynamizeState& st, Value* value, int64_t axis, con
       return setShapeEntry(st, n, 1, static_cast<size_t>(axis), want, "target shape");
     if ((*x)[static_cast<size_t>(pos)] == cur) return resolveDemand(st, n.input(0), pos, want, depth + 1);
     return Outcome::refused(&n, noneCarries);
+  }
+  if (isOnnxOp(n, "Resize")) {
+    // Output sizes given as `sizes` (interpolate(size=...)): the entry for the axis follows.
+    // Scales make the output follow the input already; they never hold a traced size.
+    if (n.numInputs() < 4 || !n.input(3) || !dimsOf(n.input(3)) || dimsOf(n.input(3))->empty() ||
+        (*dimsOf(n.input(3)))[0] == Dim(0))
+      return Outcome::refused(&n, "its output size along axis " + std::to_string(axis) + " comes from scales, not sizes");
+    std::vector<int64_t> axes = n.intsAttr("axes");
+    auto entry = static_cast<size_t>(axis);
+    if (!axes.empty()) {
+      auto it = std::find(axes.begin(), axes.end(), axis);
+      if (it == axes.end()) it = std::find(axes.begin(), axes.end(), axis - static_cast<int64_t>(rank));
+      if (it == axes.end()) return resolveDemand(st, n.input(0), axis, want, depth + 1);  // not resized
+      entry = static_cast<size_t>(it - axes.begin());
+    }
+    return setShapeEntry(st, n, 3, entry, want, "sizes");
   }
   if (isOnnxOp(n, "Tile")) {
     const auto* x = dimsOf(n.input(0));

@@ -5,6 +5,22 @@
 
 namespace kiln {
 
+std::string scopedNodeLabel(const Node& node) {
+  const Graph* g = node.graph();
+  const Node* parent = g ? g->parentNode() : nullptr;
+  if (!parent) return nodeLabel(node);
+  std::string attr = g->name();
+  for (const auto& [name, a] : parent->attributes()) {
+    if (a.kind() == AttrKind::Graph && &a.g() == g) attr = name;
+    if (a.kind() == AttrKind::Graphs)
+      for (size_t i = 0; i < a.graphs().size(); ++i)
+        if (a.graphs()[i].get() == g) attr = name + "[" + std::to_string(i) + "]";
+  }
+  std::string label = nodeLabel(node);
+  // Exported names are scope paths already (`/If`, `/Reshape`): one slash between the parts.
+  return scopedNodeLabel(*parent) + "/" + attr + (label.starts_with("/") ? "" : "/") + label;
+}
+
 std::optional<int64_t> DynamizeState::traced(const Dim& d) const {
   if (d.isStatic()) return d.value();
   if (d.isUnknown()) return std::nullopt;
@@ -50,7 +66,7 @@ void DynamizeState::eraseIfDead(Node* first) {
   while (!work.empty()) {
     Node* node = work.back();
     work.pop_back();
-    if (!node || erased.count(node) || builder_.isBuilt(node) || node->graph() != &graph_) continue;
+    if (!node || erased.count(node) || builder_.isBuilt(node)) continue;  // body nodes too
     bool used = false;
     for (size_t i = 0; i < node->numOutputs(); ++i) used = used || (node->output(i) && node->output(i)->hasUses());
     const OpSchema* schema = node->schema();

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Shape-dynamizing end to end: every model of the dynamic corpus (gen_dynamic_corpus.py) bakes
 its traced sizes, so before kiln it fails or computes wrong numbers in ONNX Runtime at batch 3 /
-sequence 77, both as exported and with its input axes merely declared dynamic; after
+sequence 77 (the CNNs with dynamic height and width: at the size the corpus marks `probe`), both
+as exported and with its input axes merely declared dynamic; after
 `kiln compile --dynamic ...` it passes the ONNX checker, carries the symbols to its output, and
 matches eager PyTorch within 1e-5 at every tested size. Models the corpus marks `refused` must
 instead be reported node by node (and be an error with --strict-dynamic).
@@ -18,7 +19,7 @@ import onnx
 from harness import Summary, compare, ort, run
 
 ATOL = 1e-5
-PROBE = (3, 77)  # the size at which the exported model must fail or mismatch
+PROBE = (3, 77)  # the size at which the exported model must fail or mismatch (or the size marked `probe`)
 
 
 def split(npz_path, work, stem):
@@ -29,6 +30,13 @@ def split(npz_path, work, stem):
     path = os.path.join(work, stem + ".inputs.npz")
     np.savez(path, **inputs)
     return path, expected
+
+
+def size_label(size):
+    """`batch 3 sequence 77` or `batch 3 height 37 width 45`."""
+    if "height" in size:
+        return f"batch {size['batch']} height {size['height']} width {size['width']}"
+    return f"batch {size['batch']} sequence {size['sequence']}"
 
 
 def declared_dynamic(src, dst, flags):
@@ -110,7 +118,7 @@ def main(kiln, corpus, work):
         name, flags = entry["name"], entry["dynamic"]
         src = os.path.join(corpus, entry["model"])
         probe = next(s for s in entry["sizes"]
-                     if s["batch"] == PROBE[0] and s["sequence"] in (PROBE[1], None))
+                     if s.get("probe") or (s["batch"] == PROBE[0] and s.get("sequence", 0) in (PROBE[1], None)))
         inputs, expected = split(os.path.join(corpus, probe["file"]), work, f"{name}.probe")
 
         # Before kiln: the export is baked, both as written and with its axes declared dynamic.
@@ -137,7 +145,7 @@ def main(kiln, corpus, work):
             model = onnx.load(out)
             onnx.checker.check_model(model, full_check=True)
             dims = [d.dim_param or str(d.dim_value) for d in model.graph.output[0].type.tensor_type.shape.dim]
-            symbols = {"batch", "sequence"}
+            symbols = {"batch", "sequence", "height", "width"}
             if not any(any(s in d for s in symbols) for d in dims):
                 problems.append(f"output shape {dims} carries no symbol")
         except Exception as e:  # noqa: BLE001 - every failure becomes a reported case
@@ -145,14 +153,15 @@ def main(kiln, corpus, work):
         summary.check(f"{name} compile {' '.join(flags)} -> output {dims if not problems else '?'}", problems)
 
         for size in entry["sizes"]:
-            stem = f"{name}.b{size['batch']}_s{size['sequence']}"
+            label = size_label(size)
+            stem = f"{name}.{label.replace(' ', '_')}"
             inputs, expected = split(os.path.join(corpus, size["file"]), work, stem)
             try:
                 got = ort(out, inputs, os.path.join(work, stem + ".out.npz"))
                 problems = compare(expected, got, ATOL)
             except RuntimeError as e:
                 problems = [str(e)]
-            summary.check(f"{name} batch {size['batch']} sequence {size['sequence']}", problems)
+            summary.check(f"{name} {label}", problems)
     check_bad_flags(kiln, os.path.join(corpus, manifest["models"][0]["model"]), work, summary)
     summary.finish()
 

@@ -11,8 +11,12 @@ them as literals. For every model NAME it writes
     OUTDIR/NAME.onnx                 the export (traced at B=1, S=128; opset 13 or 14)
     OUTDIR/NAME.bB_sS.npz            inputs and eager outputs at batch B, sequence S: members
                                      `in.<input>` and `out.<output>`
-and OUTDIR/manifest.json: per model its file, the `--dynamic` flags, the sizes, and whether kiln
-must refuse it (a size no rule can make dynamic, reported by node).
+    OUTDIR/NAME.bB_hH_wW.npz         the same at batch B, height H, width W for the CNNs whose
+                                     spatial axes vary (traced at 1x3x32x32)
+and OUTDIR/manifest.json: per model its file, the `--dynamic` flags, the sizes (one may be marked
+`probe`: where the test shows the export failing), and whether kiln must refuse it (a size no
+rule can make dynamic, reported by node). Models with a class attribute SCRIPT are exported from
+torch.jit.script (If and Loop nodes) instead of a trace.
 """
 import argparse
 import io
@@ -27,6 +31,11 @@ import torch
 from torch import nn
 
 TRACE_B, TRACE_S = 1, 128
+# Models whose height and width vary: traced at 32x32; checked at odd sizes too, where the
+# strided windows round down.
+TRACE_HW = (32, 32)
+SPATIAL_SIZES = [(1, 32, 32), (3, 37, 45), (2, 64, 48), (4, 21, 29)]
+SPATIAL_PROBE = (3, 37, 45)
 BATCHES = [1, 3, 8]
 SEQUENCES = [7, 77, 200]
 H, HEADS = 32, 4  # hidden size and attention heads: small, so the test stays fast
@@ -113,6 +122,38 @@ class CnnHead(nn.Module):
         return self.proj(tokens).mean(dim=1)
 
 
+class CnnSpatialHead(nn.Module):
+    """CnnHead at any height and width: a strided conv and a pooling window (whose output sizes
+    are floor((h + 2p - k) / s) + 1), then the fixed reshape to tokens with the token count
+    computed in Python from the configured image size."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.proj = nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.Linear(16, 10)
+
+    def forward(self, img):
+        y = torch.max_pool2d(torch.relu(self.conv(img)), 2)
+        tokens = (((self.H - 1) // 2 + 1) // 2) * (((self.W - 1) // 2 + 1) // 2)
+        return self.proj(y.reshape(self.B, 16, tokens).permute(0, 2, 1)).mean(dim=1)
+
+
+class SegmentationHead(nn.Module):
+    """A segmentation head: two strided convs, class logits upsampled back to the configured
+    input size (`interpolate(size=(H, W))`, a Resize to baked sizes), plus a full-resolution
+    skip from the image."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.mid = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.cls, self.skip = nn.Conv2d(8, 4, 1), nn.Conv2d(3, 4, 1)
+
+    def forward(self, img):
+        y = self.cls(torch.relu(self.mid(torch.relu(self.down(img)))))
+        up = nn.functional.interpolate(y, size=(self.H, self.W), mode="bilinear", align_corners=False)
+        return up + self.skip(img)
+
+
 class ClsTokenRepeat(nn.Module):
     """A class token expanded to the batch and prepended (sequence+1), heads via view, and the
     sequence mean repeated over the sequence (Tile)."""
@@ -155,6 +196,31 @@ class PaddedEncoder(nn.Module):
         return self.enc(x, src_key_padding_mask=pad)
 
 
+class BranchLoopView(nn.Module):
+    """Scripted control flow whose bodies bake the traced sizes: an `if` on the data whose
+    branches view with literal batch/sequence or add `torch.zeros(B, S, H)`, and a `while` loop
+    that views its loop-carried value. Exported from torch.jit.script (If and Loop nodes)."""
+
+    SCRIPT = True
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(H, H)
+        self.heads, self.hd, self.h = HEADS, HD, H
+
+    def forward(self, x):
+        y = self.proj(x)
+        if bool(x.sum() > 0):
+            y = y.view(self.B, self.S, self.heads, self.hd).softmax(-1).view(self.B, self.S, self.h)
+        else:
+            y = y + torch.zeros(self.B, self.S, self.h) + 0.25
+        i = 0
+        while i < 2 and bool(y.abs().max() < 1e4):
+            y = y + y.view(self.B, self.S * self.h).softmax(-1).view(self.B, self.S, self.h)
+            i += 1
+        return y
+
+
 class CausalMaskBuffer(nn.Module):
     """A causal mask sliced from a buffer (`self.causal[:S, :S]`): the exporter folds the slice
     into a [128, 128] constant whose values no rule can regenerate. kiln must refuse it and say
@@ -194,6 +260,11 @@ def image_input(name):
     return name, lambda b, s, g: torch.randn(b, 3, 16, 16, generator=g)
 
 
+def spatial_input(name):
+    """An image whose height and width vary: `s` is (height, width)."""
+    return name, lambda b, s, g: torch.randn(b, 3, s[0], s[1], generator=g)
+
+
 def mask_input(name):
     def make(b, s, g):
         m = torch.ones(b, s)
@@ -202,6 +273,7 @@ def mask_input(name):
     return name, make
 
 
+SPATIAL_AXES = ["--dynamic", "img:0=batch", "--dynamic", "img:2=height", "--dynamic", "img:3=width"]
 SEQ_AXES = ["{0}:0=batch", "{0}:1=sequence"]
 # name: (module class, [(input name, maker)], dynamic flags, varies sequence?, opset, dynamic_axes)
 MODELS = {
@@ -224,6 +296,10 @@ MODELS = {
     "padded_encoder": (PaddedEncoder, [seq_first_input("x"), padding_input("pad")],
                        ["--dynamic", "x:0=sequence", "--dynamic", "x:1=batch", "--dynamic", "pad:0=batch",
                         "--dynamic", "pad:1=sequence"], True, 14, None),
+    "cnn_spatial_head": (CnnSpatialHead, [spatial_input("img")], SPATIAL_AXES, "spatial", 13, None),
+    "segmentation_head": (SegmentationHead, [spatial_input("img")], SPATIAL_AXES, "spatial", 13, None),
+    "branch_loop_view": (BranchLoopView, [seq_input("x")], ["--dynamic", "x:0=batch", "--dynamic", "x:1=sequence"],
+                         True, 13, None),
 }
 # Models kiln must refuse (reporting the node) rather than make dynamic.
 REFUSED = {
@@ -248,8 +324,9 @@ def build(name):
     torch.manual_seed(sum(map(ord, name)))
     model = cls().eval()
     model.B, model.S = TRACE_B, TRACE_S
+    model.H, model.W = TRACE_HW
     g = torch.Generator().manual_seed(7)
-    example = tuple(make(TRACE_B, TRACE_S, g) for _, make in inputs)
+    example = tuple(make(TRACE_B, TRACE_HW if varies_seq == "spatial" else TRACE_S, g) for _, make in inputs)
     return model, inputs, flags, varies_seq, opset, dynamic_axes, example
 
 
@@ -260,9 +337,25 @@ def generate(name, out):
     # has no ONNX export.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, example, path, opset_version=opset, input_names=[n for n, _ in inputs],
+        exported = torch.jit.script(model) if getattr(model, "SCRIPT", False) else model
+        torch.onnx.export(exported, example, path, opset_version=opset, input_names=[n for n, _ in inputs],
                           output_names=["y"], dynamic_axes=dynamic_axes)
     sizes = []
+    if varies_seq == "spatial":
+        for b, h, w in SPATIAL_SIZES:
+            g = torch.Generator().manual_seed(1000 * b + h + w)
+            args = tuple(make(b, (h, w), g) for _, make in inputs)
+            model.B, model.H, model.W = b, h, w
+            with torch.no_grad():
+                y = model(*args)
+            arrays = {f"in.{n}": a.numpy() for (n, _), a in zip(inputs, args)}
+            arrays["out.y"] = y.numpy()
+            file = f"{name}.b{b}_h{h}_w{w}.npz"
+            save_npz(os.path.join(out, file), arrays)
+            sizes.append({"batch": b, "height": h, "width": w, "file": file, "probe": (b, h, w) == SPATIAL_PROBE})
+        model.B, model.H, model.W = TRACE_B, *TRACE_HW
+        return {"name": name, "model": name + ".onnx", "dynamic": flags, "opset": opset, "sizes": sizes,
+                "refused": name in REFUSED}
     for b in BATCHES:
         for s in (SEQUENCES if varies_seq else [TRACE_S]):
             g = torch.Generator().manual_seed(1000 * b + s)
