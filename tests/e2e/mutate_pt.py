@@ -86,7 +86,12 @@ def member_mutant(rng, archive):
     i = rng.choice(targets)
     name, data = members[i]
     if name.endswith(".py"):
-        mutated = code_mutant(rng, data.decode()).encode()
+        # Only the method bodies: a mangled class attribute line (`__paramets__ = [...]`) crashes
+        # libtorch's source importer itself (parseClassConstant; docs/security.md).
+        text = data.decode()
+        head = text.find("  def ")
+        head = len(text) if head < 0 else head
+        mutated = (text[:head] + code_mutant(rng, text[head:])).encode()
     elif re.search(r"/(data|constants)/\d+$", name):
         # Tensor data: values only. A storage shorter than its tensor crashes libtorch's own
         # loader (docs/security.md), which kiln cannot catch; that is not what this test is for.
