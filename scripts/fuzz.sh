@@ -15,15 +15,21 @@ seconds="${1:-30}"
 seed="${KILN_FUZZ_SEED:-0}"
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(onnx_import_fuzzer ir_parser_fuzzer npy_fuzzer shape_option_fuzzer)
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
 # Leaks are reported by LeakSanitizer at exit of each run; UBSan stops at the first report.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# libtorch's process-lifetime registries (torchscript_fuzzer) are not leaks of kiln's.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/scripts/lsan.supp:print_suppressions=0}"
 
 if [[ ! -f "$build/build.ninja" ]]; then
   CC="${KILN_FUZZ_CC:-clang}" CXX="${KILN_FUZZ_CXX:-clang++}" \
     cmake -S "$root/fuzz" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+if [[ ${#targets[@]} -eq 0 ]]; then
+  targets=(onnx_import_fuzzer ir_parser_fuzzer npy_fuzzer shape_option_fuzzer)
+  # Configured only where libtorch is found (fuzz/CMakeLists.txt).
+  ninja -C "$build" -t query torchscript_fuzzer > /dev/null 2>&1 && targets+=(torchscript_fuzzer)
 fi
 ninja -C "$build" -j "$jobs" "${targets[@]}"
 /usr/bin/python3 "$root/fuzz/make_seeds.py" "$build/seeds"

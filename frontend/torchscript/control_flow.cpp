@@ -57,6 +57,13 @@ Expected<std::unique_ptr<Graph>> lowerBranch(LoweringContext& ctx, const Node& n
 }
 
 Status lowerIf(LoweringContext& ctx, const Node& n) {
+  // A graph from a hostile archive need not have the two branches libtorch builds.
+  if (n.blocks().size() != 2)
+    return ctx.error("an if with " + std::to_string(n.blocks().size()) + " branches (prim::If has two)");
+  for (const torch::jit::Block* b : n.blocks())
+    if (b->outputs().size() != n.outputs().size())
+      return ctx.error("an if branch returns " + std::to_string(b->outputs().size()) + " values for the if's " +
+                       std::to_string(n.outputs().size()));
   for (const torch::jit::Value* out : n.outputs())
     if (!isValueType(out->type()))
       return ctx.error("an if whose result is a " + out->type()->repr_str() +

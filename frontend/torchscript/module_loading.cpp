@@ -30,6 +30,26 @@ std::string firstLine(const std::string& s) {
   return line.size() > 300 ? line.substr(0, 300) + "..." : line;
 }
 
+/// The first non-blank line of a libtorch load error, with the place in the archive's code it
+/// names (`code/__torch__/m.py line 12: Arguments for call are not valid.`), if any.
+std::string loadErrorSummary(const std::string& what) {
+  std::istringstream in(what);
+  std::string line, first, place;
+  while (std::getline(in, line)) {
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos) continue;
+    if (first.empty()) first = line.substr(start);
+    size_t file = line.find("File \"code/");
+    if (place.empty() && file != std::string::npos) {
+      size_t end = line.find('"', file + 6);
+      size_t lineNo = line.find(", line ", end);
+      place = line.substr(file + 6, end - file - 6);
+      if (end != std::string::npos && lineNo != std::string::npos) place += " line " + line.substr(lineNo + 7);
+    }
+  }
+  return firstLine(place.empty() ? first : place + ": " + first);
+}
+
 /// What a file that libtorch would not load as TorchScript is, when we can tell.
 std::string describeNonTorchScript(const std::string& path, const std::string& torchError) {
   std::ifstream in(path, std::ios::binary);
@@ -46,10 +66,11 @@ std::string describeNonTorchScript(const std::string& path, const std::string& t
     if (!hasCode)
       return std::string("is a torch.save checkpoint (a state_dict or pickled model), not a TorchScript module; ") +
              kHowToTrace;
+    return "is a TorchScript archive that libtorch cannot load: " + loadErrorSummary(torchError);
   }
   if (in.gcount() >= 1 && static_cast<unsigned char>(head[0]) == 0x80)
     return std::string("is a pickled torch.save file (legacy format), not a TorchScript module; ") + kHowToTrace;
-  return "is not a TorchScript file (" + firstLine(torchError) + "); " + kHowToTrace;
+  return "is not a TorchScript file (" + loadErrorSummary(torchError) + "); " + kHowToTrace;
 }
 
 /// The line of a TorchScript interpreter error that says what went wrong: its last

@@ -9,6 +9,7 @@ and trace locations).
 """
 import os
 import sys
+import zipfile
 
 import torch
 import torch.nn as nn
@@ -41,6 +42,16 @@ def make_files(work):
     torch.save(mlp.state_dict(), path("legacy_state_dict.pt"), _use_new_zipfile_serialization=False)
     torch.jit.script(SizeLoop()).save(path("scripted_loop.pt"))
     torch.jit.trace(Unsupported(), torch.randn(3, 4)).save(path("unsupported.pt"))
+    # Code that no longer compiles (a float in conv's dilation list): libtorch also prints a
+    # multi-line warning about the list's type while loading it (found by e2e.mutate_pt).
+    torch.jit.trace(nn.Conv2d(2, 3, 3), torch.randn(1, 2, 5, 5)).save(path("conv.pt"))
+    with zipfile.ZipFile(path("conv.pt")) as z:
+        members = [(n, z.read(n)) for n in z.namelist()]
+    with zipfile.ZipFile(path("bad_code.pt"), "w", zipfile.ZIP_STORED) as z:
+        for n, data in members:
+            if n.endswith("modules/conv.py"):
+                data = data.replace(b"[1, 1], [0, 0], [1, 1]", b"[1, 1], [0, 0], [1, -1.5]")
+            z.writestr(n, data)
 
 
 def main(kiln, models, work):
@@ -58,6 +69,8 @@ def main(kiln, models, work):
         ("unknown input name", mlp, ["--input-shape", "y=4x32"], ["'y'", "forward() takes: x"]),
         ("bad --input-shape", mlp, ["--input-shape", "x=4xq"], ["'q' is not a size"]),
         ("loop over a size", w("scripted_loop.pt"), ["--input-shape", "x=3x4"], ["prim::Loop", "trace it"]),
+        ("code that does not compile", w("bad_code.pt"), ["--input-shape", "x=1x2x5x5"],
+         ["torchscript archive that libtorch cannot load", "conv.py line", "arguments for call are not valid"]),
         ("unsupported ops", w("unsupported.pt"), ["--input-shape", "x=3x4"],
          ["2 unsupported ops", "aten::cumsum x2", "aten::flip x1", "torch_bad_inputs.py:"]),
     ]

@@ -226,7 +226,7 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
       if (!readValueOperands(step, slots, operandValues) || operandValues != p.boundValues[si]) {
         // Shape-deciding contents changed under the same input shapes: record a new plan.
         std::erase_if(plans, [&](const auto& q) { return q.get() == plan; });
-        return execute(given, outputs);
+        return executeValues(inputValues, outputs);
       }
     }
     if (generated && step.checksOperands) {
