@@ -110,7 +110,7 @@ Status JitRuntime::Impl::compileSteps() {
   // The object cache finds compiled code by this name: the graph (constants by content hash),
   // the target and the optimization level.
   const std::string key = printGraph(*graph) + "\n" + stats.cpu + "\n" + stats.features + "\n" +
-                          std::to_string(options.optLevel) + "\nabi1";
+                          std::to_string(options.optLevel) + "\nabi2";
   module->setModuleIdentifier(fmtHex(std::hash<std::string>{}(key)));
 
   KILN_RETURN_IF_ERROR(bindSteps());

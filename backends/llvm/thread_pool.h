@@ -1,6 +1,7 @@
 #pragma once
 // A small pool for intra-op parallelism: parallelFor splits [0, n) into one contiguous chunk
-// per thread; the calling thread runs the first chunk. No allocation per call.
+// per thread; the calling thread runs the first chunk. No allocation per call. Threads spin
+// briefly (50 us) for the next task before sleeping on a condition variable.
 
 #include <atomic>
 #include <condition_variable>
@@ -21,8 +22,10 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  using RangeFn = void (*)(void* context, int64_t begin, int64_t end);
-  /// Runs fn(context, begin, end) over a partition of [0, n) and returns when all are done.
+  /// `thread` is the index of the running thread (0: the caller), below size().
+  using RangeFn = void (*)(void* context, int64_t begin, int64_t end, int thread);
+  /// Runs fn(context, begin, end, thread) over a partition of [0, n) and returns when all are
+  /// done.
   void parallelFor(int64_t n, RangeFn fn, void* context);
 
  private:
@@ -31,7 +34,7 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, finished_;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
   RangeFn fn_ = nullptr;
   void* context_ = nullptr;
