@@ -1,7 +1,8 @@
 #pragma once
 // A small pool for intra-op parallelism: parallelFor splits [0, n) into one contiguous chunk
-// per thread; the calling thread runs the first chunk. No allocation per call. Threads spin
-// briefly (50 us) for the next task before sleeping on a condition variable.
+// per thread; the calling thread runs the first chunk. No allocation per call. Idle threads
+// sleep on a condition variable (no spinning: on a shared machine a spinning thread takes the
+// core the working one needs; measured, docs/jit.md).
 
 #include <atomic>
 #include <condition_variable>

@@ -1,36 +1,9 @@
 #include "backends/llvm/thread_pool.h"
 
 #include <algorithm>
-#include <chrono>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace kiln::llvmjit {
 namespace {
-
-/// How long a thread spins for the next task (or the last slice) before sleeping: kernels come
-/// back to back, and a futex sleep plus wake-up costs tens of microseconds each time. Short
-/// enough that a spinning thread takes little from others on a loaded machine.
-constexpr auto kSpin = std::chrono::microseconds(50);
-
-void cpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#endif
-}
-
-/// Spins until `done()` or kSpin has passed; true when done.
-template <typename Done>
-bool spinUntil(Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + kSpin;
-  for (int i = 0;; ++i) {
-    if (done()) return true;
-    cpuRelax();
-    if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return done();
-  }
-}
 
 void chunkBounds(int64_t n, int chunks, int index, int64_t& begin, int64_t& end) {
   begin = n * index / chunks;
@@ -71,7 +44,6 @@ void ThreadPool::parallelFor(int64_t n, RangeFn fn, void* context) {
   int64_t begin, end;
   chunkBounds(n, chunks, 0, begin, end);
   fn(context, begin, end, 0);
-  if (spinUntil([this] { return pending_.load(std::memory_order_acquire) == 0; })) return;
   std::unique_lock lock(mutex_);
   finished_.wait(lock, [this] { return pending_.load() == 0; });
 }
@@ -79,7 +51,6 @@ void ThreadPool::parallelFor(int64_t n, RangeFn fn, void* context) {
 void ThreadPool::workerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    spinUntil([&] { return generation_.load(std::memory_order_acquire) != seen; });
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
     if (stop_) return;
