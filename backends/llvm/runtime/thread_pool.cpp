@@ -31,39 +31,59 @@ void ThreadPool::parallelFor(int64_t n, RangeFn fn, void* context) {
     if (n > 0) fn(context, 0, n, 0);
     return;
   }
+  uint64_t generation;
   {
     std::lock_guard lock(mutex_);
+    generation = generation_.load() + 1;
+    // Close claims first: a worker still on the previous call fails its claim from here on
+    // (generation mismatch), so it never runs this call's chunks with the old call's fields.
+    ticket_.store(generation << 32 | 0x7fffffffu);
     fn_ = fn;
     context_ = context;
     n_ = n;
     chunks_ = chunks;
-    pending_.store(chunks - 1);
-    generation_.fetch_add(1, std::memory_order_release);
+    done_.store(0);
+    ticket_.store(generation << 32);
+    generation_.store(generation);
   }
   wake_.notify_all();
-  int64_t begin, end;
-  chunkBounds(n, chunks, 0, begin, end);
-  fn(context, begin, end, 0);
+  runChunks(generation, 0);
+  // Every chunk is claimed now; wait for those a worker is still running.
+  if (done_.load() == chunks) return;
   std::unique_lock lock(mutex_);
-  finished_.wait(lock, [this] { return pending_.load() == 0; });
+  finished_.wait(lock, [&] { return done_.load() == chunks; });
+}
+
+int ThreadPool::runChunks(uint64_t generation, int thread) {
+  int ran = 0;
+  for (;;) {
+    uint64_t ticket = ticket_.load();
+    int chunk;
+    do {
+      chunk = static_cast<int>(ticket & 0xffffffffu);
+      if ((ticket >> 32) != generation || chunk >= chunks_) return ran;
+    } while (!ticket_.compare_exchange_weak(ticket, ticket + 1));
+    int64_t begin, end;
+    chunkBounds(n_, chunks_.load(), chunk, begin, end);
+    fn_(context_, begin, end, thread);
+    ++ran;
+    if (done_.fetch_add(1) + 1 == chunks_.load()) {
+      std::lock_guard lock(mutex_);
+      finished_.notify_one();
+    }
+  }
 }
 
 void ThreadPool::workerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    std::unique_lock lock(mutex_);
-    wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
-    if (stop_) return;
-    seen = generation_.load();
-    if (index >= chunks_) continue;  // fewer chunks than threads this time
-    RangeFn fn = fn_;
-    void* context = context_;
-    int64_t begin, end;
-    chunkBounds(n_, chunks_, index, begin, end);
-    lock.unlock();
-    fn(context, begin, end, index);
-    lock.lock();
-    if (pending_.fetch_sub(1) == 1) finished_.notify_one();
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
+      if (stop_) return;
+      seen = generation_.load();
+    }
+    runChunks(seen, index);
   }
 }
 
