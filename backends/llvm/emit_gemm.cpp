@@ -1,10 +1,12 @@
 // MatMul, Gemm and Conv through kiln's emitted GEMM (backends/llvm/gemm): each node's kernel
-// calls a packed GEMM driver emitted into the same module (one driver per configuration,
-// shared by every node that needs it). Each kernel call allocates its own workspace (malloc),
-// so the thread pool's slices run independently: MatMul and Gemm split over batch x row
-// chunks, Conv over images x output-channel chunks (im2col once per image per slice). Conv
-// runs im2col (emitted here) straight into the packed-B layout, so its GEMM is compiled with
-// prepackedB and the conv bias as a per-row bias.
+// calls packed GEMM drivers emitted into the same module (one driver per configuration,
+// shared by every node that needs it). A constant B (MatMul, Gemm) or constant conv weights
+// (the A operand) arrive pre-packed in the buffer after the results (packed once by the
+// runtime); when that entry is null the driver packs per call. The workspace is the calling
+// thread's (the entry after that), so kernels never allocate. MatMul and Gemm split over
+// batch x row chunks; Conv over pixel-column chunks of large images (im2col once per chunk,
+// into a chunk-sized buffer that stays in cache) or output-channel chunks of small ones. A
+// 1x1, stride-1, unpadded Conv reads its image as B directly (no im2col).
 
 #include <algorithm>
 
@@ -27,6 +29,7 @@ const llvmgemm::GemmTiling& tiling() {
 llvm::Function* gemmDriver(CodegenContext& cg, GemmConfig config) {
   config.tiling = tiling();
   config.name = std::string("kiln_gemm") + (config.transA ? "_ta" : "") + (config.transB ? "_tb" : "") +
+                (config.prepackedA ? "_pa" : "") +
                 (config.prepackedB ? "_pp" : "") +
                 (config.bias == llvmgemm::GemmBias::PerRow      ? "_brow"
                  : config.bias == llvmgemm::GemmBias::PerColumn ? "_bcol"
@@ -39,30 +42,46 @@ bool isRankedF32(const Value* v) {
   return v && v->type().isTensor() && v->dtype() == DType::Float32 && v->shape().isRanked();
 }
 
-/// `ptr malloc(floats * 4)` at the builder; free it with freeWorkspace.
-llvm::Value* allocFloats(CodegenContext& cg, llvm::Value* floats) {
-  auto& b = cg.builder();
-  auto malloc = cg.module().getOrInsertFunction("malloc", b.getPtrTy(), b.getInt64Ty());
-  return b.CreateCall(malloc, {b.CreateNSWMul(floats, cg.i64(4))}, "workspace");
+GemmLayout layout() {
+  return {tiling().mr, tiling().nr, llvmgemm::gemmWorkspaceFloats(tiling())};
 }
 
-void freeFloats(CodegenContext& cg, llvm::Value* p) {
+/// The pre-packed constant and the workspace: the two buffers after a kernel's results.
+struct GemmExtras {
+  llvm::Value* packed;
+  llvm::Value* workspace;
+};
+
+GemmExtras extras(const KernelBody& k, size_t results) {
+  return {k.buffers[results], k.buffers[results + 1]};
+}
+
+/// `packed ? withPacked : plain` as a callee, and the operand pointer to pass with it.
+std::pair<llvm::Value*, llvm::Value*> choosePacked(CodegenContext& cg, llvm::Value* packed, llvm::Function* withPacked,
+                                                   llvm::Function* plain, llvm::Value* operand) {
   auto& b = cg.builder();
-  auto free = cg.module().getOrInsertFunction("free", b.getVoidTy(), b.getPtrTy());
-  b.CreateCall(free, {p});
+  llvm::Value* isPacked = b.CreateICmpNE(packed, llvm::ConstantPointerNull::get(b.getPtrTy()));
+  return {b.CreateSelect(isPacked, withPacked, plain), b.CreateSelect(isPacked, packed, operand)};
 }
 
 llvm::Value* floatAt(CodegenContext& cg, llvm::Value* base, llvm::Value* index) {
   return cg.builder().CreateInBoundsGEP(cg.builder().getFloatTy(), base, index);
 }
 
-/// Calls `driver` for rows [rowBegin, rowEnd) and all N columns.
-void callDriver(CodegenContext& cg, llvm::Function* driver, llvm::Value* m, llvm::Value* n, llvm::Value* k,
+/// Calls `driver` (a function or a selected pointer to one) for rows [rowBegin, rowEnd) and
+/// all N columns; C's rows are `ldc` apart.
+void callDriver(CodegenContext& cg, llvm::Value* driver, llvm::Value* m, llvm::Value* n, llvm::Value* k,
                 llvm::Value* a, llvm::Value* lda, llvm::Value* bMatrix, llvm::Value* ldb, llvm::Value* c,
-                llvm::Value* alpha, llvm::Value* beta, llvm::Value* bias, llvm::Value* rowBegin,
+                llvm::Value* ldc, llvm::Value* alpha, llvm::Value* beta, llvm::Value* bias, llvm::Value* rowBegin,
                 llvm::Value* rowEnd, llvm::Value* workspace) {
-  cg.builder().CreateCall(driver, {m, n, k, a, lda, bMatrix, ldb, c, n, alpha, beta, bias, rowBegin, rowEnd,
-                                   cg.i64(0), n, workspace});
+  auto& b = cg.builder();
+  auto* ptr = b.getPtrTy();
+  auto* i64 = b.getInt64Ty();
+  auto* f32 = b.getFloatTy();
+  auto* type = llvm::FunctionType::get(b.getVoidTy(), {i64, i64, i64, ptr, i64, ptr, i64, ptr, i64, f32, f32, ptr,
+                                                       i64, i64, i64, i64, ptr}, false);
+  b.CreateCall(type, driver, {m, n, k, a, lda, bMatrix, ldb, c, ldc, alpha, beta, bias, rowBegin, rowEnd,
+                              cg.i64(0), n, workspace});
 }
 
 // ---- MatMul ------------------------------------------------------------------------------
@@ -90,11 +109,15 @@ std::unique_ptr<KernelLaunch> emitMatMul(CodegenContext& cg, const Node& node, c
     return nullptr;
   }
   llvm::Function* driver = gemmDriver(cg, GemmConfig{});
+  GemmConfig packedConfig;
+  packedConfig.prepackedB = true;
+  llvm::Function* packedDriver = gemmDriver(cg, packedConfig);
   auto& b = cg.builder();
-  KernelBody k = cg.beginKernel(name, 3, 7);
+  KernelBody k = cg.beginKernel(name, 3 + kExtraKernelBuffers, 7);
   llvm::Value *chunks = k.dims[0], *m = k.dims[1], *n = k.dims[2], *kk = k.dims[3];
   llvm::Value *strideA = k.dims[4], *strideB = k.dims[5], *rows = k.dims[6];
-  llvm::Value* ws = allocFloats(cg, cg.i64(llvmgemm::gemmWorkspaceFloats(tiling())));
+  const GemmExtras x = extras(k, 3);
+  llvm::Value* ws = x.workspace;
   llvm::Value* one = llvm::ConstantFP::get(b.getFloatTy(), 1.0);
   llvm::Value* zero = llvm::ConstantFP::get(b.getFloatTy(), 0.0);
   llvm::Value* noBias = llvm::ConstantPointerNull::get(b.getPtrTy());
@@ -102,11 +125,11 @@ std::unique_ptr<KernelLaunch> emitMatMul(CodegenContext& cg, const Node& node, c
     llvm::Value* a = floatAt(cg, k.buffers[0], b.CreateNSWMul(batch, strideA));
     llvm::Value* bm = floatAt(cg, k.buffers[1], b.CreateNSWMul(batch, strideB));
     llvm::Value* c = floatAt(cg, k.buffers[2], b.CreateNSWMul(batch, b.CreateNSWMul(m, n)));
-    callDriver(cg, driver, m, n, kk, a, kk, bm, n, c, one, zero, noBias, r0, r1, ws);
+    auto [callee, bOperand] = choosePacked(cg, x.packed, packedDriver, driver, bm);
+    callDriver(cg, callee, m, n, kk, a, kk, bOperand, n, c, n, one, zero, noBias, r0, r1, ws);
   });
-  freeFloats(cg, ws);
   cg.finishKernel();
-  return std::make_unique<MatMulLaunch>(tiling().mr);
+  return std::make_unique<MatMulLaunch>(layout());
 }
 
 std::unique_ptr<KernelLaunch> emitGemm(CodegenContext& cg, const Node& node, const std::string& name,
@@ -122,12 +145,17 @@ std::unique_ptr<KernelLaunch> emitGemm(CodegenContext& cg, const Node& node, con
   const float alphaValue = node.floatAttr("alpha", 1.f);
   const float betaValue = cValue ? node.floatAttr("beta", 1.f) : 0.f;
   llvm::Function* driver = gemmDriver(cg, config);
+  GemmConfig packedConfig = config;
+  packedConfig.transB = false;  // packing applied it
+  packedConfig.prepackedB = true;
+  llvm::Function* packedDriver = gemmDriver(cg, packedConfig);
   auto& b = cg.builder();
-  KernelBody k = cg.beginKernel(name, node.numInputs() + 1, 9);
+  KernelBody k = cg.beginKernel(name, node.numInputs() + 1 + kExtraKernelBuffers, 9);
   llvm::Value *chunks = k.dims[0], *m = k.dims[1], *n = k.dims[2], *kk = k.dims[3], *lda = k.dims[4];
   llvm::Value *ldb = k.dims[5], *cRow = k.dims[6], *cCol = k.dims[7], *rows = k.dims[8];
   llvm::Value* out = k.buffers[node.numInputs()];
-  llvm::Value* ws = allocFloats(cg, cg.i64(llvmgemm::gemmWorkspaceFloats(tiling())));
+  const GemmExtras x = extras(k, node.numInputs() + 1);
+  llvm::Value* ws = x.workspace;
   llvm::Value* alpha = llvm::ConstantFP::get(b.getFloatTy(), alphaValue);
   llvm::Value* beta = llvm::ConstantFP::get(b.getFloatTy(), betaValue);
   llvm::Value* noBias = llvm::ConstantPointerNull::get(b.getPtrTy());
@@ -142,11 +170,11 @@ std::unique_ptr<KernelLaunch> emitGemm(CodegenContext& cg, const Node& node, con
         }, "cn");
       }, "cm");
     }
-    callDriver(cg, driver, m, n, kk, k.buffers[0], lda, k.buffers[1], ldb, out, alpha, beta, noBias, r0, r1, ws);
+    auto [callee, bOperand] = choosePacked(cg, x.packed, packedDriver, driver, k.buffers[1]);
+    callDriver(cg, callee, m, n, kk, k.buffers[0], lda, bOperand, ldb, out, n, alpha, beta, noBias, r0, r1, ws);
   });
-  freeFloats(cg, ws);
   cg.finishKernel();
-  return std::make_unique<GemmLaunch>(config.transA, config.transB, tiling().mr);
+  return std::make_unique<GemmLaunch>(config.transA, config.transB, layout());
 }
 
 // ---- Conv --------------------------------------------------------------------------------
@@ -163,85 +191,131 @@ std::unique_ptr<KernelLaunch> emitConv(CodegenContext& cg, const Node& node, con
     *whyNot = "grouped/depthwise Conv is not generated";
     return nullptr;
   }
+  // Four drivers: B from im2col (pre-packed) or the image itself (direct), weights pre-packed or not.
   GemmConfig config;
-  config.prepackedB = true;
   config.bias = biasValue ? llvmgemm::GemmBias::PerRow : llvmgemm::GemmBias::None;
-  llvm::Function* driver = gemmDriver(cg, config);
+  auto driverFor = [&](bool packedA, bool packedB) {
+    GemmConfig c = config;
+    c.prepackedA = packedA;
+    c.prepackedB = packedB;
+    return gemmDriver(cg, c);
+  };
+  llvm::Function* im2colDriver = driverFor(false, true);
+  llvm::Function* im2colPackedDriver = driverFor(true, true);
+  llvm::Function* directDriver = driverFor(false, false);
+  llvm::Function* directPackedDriver = driverFor(true, false);
   const int64_t nr = tiling().nr;
 
   auto& b = cg.builder();
-  KernelBody k = cg.beginKernel(name, node.numInputs() + 1, 16);
+  KernelBody k = cg.beginKernel(name, node.numInputs() + 1 + kExtraKernelBuffers, 19);
   const auto& d = k.dims;
   llvm::Value *C = d[0], *H = d[1], *W = d[2], *cout = d[3], *KH = d[4], *KW = d[5], *SH = d[6], *SW = d[7];
   llvm::Value *DH = d[8], *DW = d[9], *PT = d[10], *PL = d[11], *OH = d[12], *OW = d[13];
-  llvm::Value *chunks = d[14], *rows = d[15];
+  llvm::Value *rowChunks = d[14], *rows = d[15], *colChunks = d[16], *perChunk = d[17], *direct = d[18];
   llvm::Value* x = k.buffers[0];
   llvm::Value* weights = k.buffers[1];
   llvm::Value* bias = biasValue ? k.buffers[2] : llvm::ConstantPointerNull::get(b.getPtrTy());
   llvm::Value* out = k.buffers[node.numInputs()];
+  const GemmExtras extra = extras(k, node.numInputs() + 1);
+  llvm::Value* ws = extra.workspace;
   llvm::Value* taps = b.CreateNSWMul(KH, KW);
   llvm::Value* depth = b.CreateNSWMul(C, taps);  // GEMM K
-  llvm::Value* pixels = b.CreateNSWMul(OH, OW);  // GEMM N
-  llvm::Value* padded = b.CreateNSWMul(b.CreateSDiv(b.CreateNSWAdd(pixels, cg.i64(nr - 1)), cg.i64(nr)), cg.i64(nr));
-  const int64_t wsFloats = llvmgemm::gemmWorkspaceFloats(tiling());
-  llvm::Value* ws = allocFloats(cg, b.CreateNSWAdd(cg.i64(wsFloats), b.CreateNSWMul(padded, depth)));
-  llvm::Value* columns = floatAt(cg, ws, cg.i64(wsFloats));
+  llvm::Value* pixels = b.CreateNSWMul(OH, OW);  // GEMM N of the whole image
+  // The chunk's im2col panels follow the driver's workspace (both 64-byte aligned).
+  llvm::Value* columns = floatAt(cg, ws, cg.i64(llvmgemm::gemmWorkspaceFloats(tiling())));
   llvm::Value* zero = llvm::ConstantFP::get(b.getFloatTy(), 0.0);
   llvm::Value* one = llvm::ConstantFP::get(b.getFloatTy(), 1.0);
   auto inside = [&](llvm::Value* p, llvm::Value* limit) {
     return b.CreateAnd(b.CreateICmpSGE(p, cg.i64(0)), b.CreateICmpSLT(p, limit));
   };
-  // Element (row, pixel) of the im2col matrix in the packed-B panel layout.
-  auto packedIndex = [&](llvm::Value* row, llvm::Value* pixel) {
-    llvm::Value* panel = b.CreateSDiv(pixel, cg.i64(nr));
-    llvm::Value* lane = b.CreateSRem(pixel, cg.i64(nr));
+  // Element (row, local pixel q) of the chunk's im2col matrix in the packed-B panel layout.
+  auto packedIndex = [&](llvm::Value* row, llvm::Value* q) {
+    llvm::Value* panel = b.CreateSDiv(q, cg.i64(nr));
+    llvm::Value* lane = b.CreateSRem(q, cg.i64(nr));
     return b.CreateNSWAdd(b.CreateNSWMul(panel, b.CreateNSWMul(depth, cg.i64(nr))),
                           b.CreateNSWAdd(b.CreateNSWMul(row, cg.i64(nr)), lane));
   };
+  llvm::Value* isDirect = b.CreateICmpNE(direct, cg.i64(0));
   cg.forLoop(k.begin, k.end, [&](llvm::Value* i) {
-    llvm::Value* image = b.CreateSDiv(i, chunks);
-    llvm::Value* chunk = b.CreateSRem(i, chunks);
-    // im2col once per image in this slice: at its first iteration and at each new image.
+    llvm::Value* rowChunk = b.CreateSRem(i, rowChunks);
+    llvm::Value* tile = b.CreateSDiv(i, rowChunks);
+    llvm::Value* colChunk = b.CreateSRem(tile, colChunks);
+    llvm::Value* image = b.CreateSDiv(tile, colChunks);
+    llvm::Value* p0 = b.CreateNSWMul(colChunk, perChunk);
+    llvm::Value* p1 = b.CreateNSWAdd(p0, perChunk);
+    p1 = b.CreateSelect(b.CreateICmpSLT(p1, pixels), p1, pixels);
+    llvm::Value* width = b.CreateNSWSub(p1, p0);
+    llvm::Value* r0 = b.CreateNSWMul(rowChunk, rows);
+    llvm::Value* r1 = b.CreateNSWAdd(r0, rows);
+    r1 = b.CreateSelect(b.CreateICmpSLT(r1, cout), r1, cout);
+    llvm::Value* in = floatAt(cg, x, b.CreateNSWMul(image, b.CreateNSWMul(C, b.CreateNSWMul(H, W))));
+    llvm::Value* result = floatAt(cg, out, b.CreateNSWAdd(b.CreateNSWMul(image, b.CreateNSWMul(cout, pixels)), p0));
+
     llvm::Function* fn = b.GetInsertBlock()->getParent();
+    auto* directBlock = llvm::BasicBlock::Create(cg.context(), "direct", fn);
+    auto* im2colBlock = llvm::BasicBlock::Create(cg.context(), "im2col.check", fn);
+    auto* done = llvm::BasicBlock::Create(cg.context(), "pixels.done", fn);
+    b.CreateCondBr(isDirect, directBlock, im2colBlock);
+
+    // 1x1, stride 1, no padding: the image's [C, pixels] rows are B; the driver packs them.
+    b.SetInsertPoint(directBlock);
+    {
+      auto [callee, a] = choosePacked(cg, extra.packed, directPackedDriver, directDriver, weights);
+      callDriver(cg, callee, cout, width, depth, a, depth, floatAt(cg, in, p0), pixels, result, pixels, one, zero,
+                 bias, r0, r1, ws);
+      b.CreateBr(done);
+    }
+
+    // im2col once per pixel chunk in this slice: at its first iteration and at each new chunk.
+    b.SetInsertPoint(im2colBlock);
     auto* fill = llvm::BasicBlock::Create(cg.context(), "im2col", fn);
     auto* ready = llvm::BasicBlock::Create(cg.context(), "columns.ready", fn);
-    b.CreateCondBr(b.CreateOr(b.CreateICmpEQ(i, k.begin), b.CreateICmpEQ(chunk, cg.i64(0))), fill, ready);
+    b.CreateCondBr(b.CreateOr(b.CreateICmpEQ(i, k.begin), b.CreateICmpEQ(rowChunk, cg.i64(0))), fill, ready);
     b.SetInsertPoint(fill);
-    llvm::Value* in = floatAt(cg, x, b.CreateNSWMul(image, b.CreateNSWMul(C, b.CreateNSWMul(H, W))));
+    llvm::Value* firstRow = b.CreateSDiv(p0, OW);
+    llvm::Value* lastRow = b.CreateSDiv(b.CreateNSWAdd(p1, b.CreateNSWSub(OW, cg.i64(1))), OW);
     cg.forLoop(cg.i64(0), depth, [&](llvm::Value* row) {
       llvm::Value* channel = b.CreateSDiv(row, taps);
       llvm::Value* tap = b.CreateSRem(row, taps);
       llvm::Value* yOffset = b.CreateNSWSub(b.CreateNSWMul(b.CreateSDiv(tap, KW), DH), PT);
       llvm::Value* xOffset = b.CreateNSWSub(b.CreateNSWMul(b.CreateSRem(tap, KW), DW), PL);
       llvm::Value* plane = b.CreateNSWMul(channel, b.CreateNSWMul(H, W));
-      cg.forLoop(cg.i64(0), OH, [&](llvm::Value* oy) {
+      cg.forLoop(firstRow, lastRow, [&](llvm::Value* oy) {
         llvm::Value* y = b.CreateNSWAdd(b.CreateNSWMul(oy, SH), yOffset);
         llvm::Value* rowOk = inside(y, H);
-        cg.forLoop(cg.i64(0), OW, [&](llvm::Value* ox) {
+        llvm::Value* rowStart = b.CreateNSWMul(oy, OW);
+        llvm::Value* from = b.CreateNSWSub(p0, rowStart);
+        from = b.CreateSelect(b.CreateICmpSGT(from, cg.i64(0)), from, cg.i64(0));
+        llvm::Value* to = b.CreateNSWSub(p1, rowStart);
+        to = b.CreateSelect(b.CreateICmpSLT(to, OW), to, OW);
+        cg.forLoop(from, to, [&](llvm::Value* ox) {
           llvm::Value* xx = b.CreateNSWAdd(b.CreateNSWMul(ox, SW), xOffset);
           llvm::Value* ok = b.CreateAnd(rowOk, inside(xx, W));
           // Taps in the padding read element 0 of the image and are then replaced by zero.
           llvm::Value* at = b.CreateSelect(ok, b.CreateNSWAdd(plane, b.CreateNSWAdd(b.CreateNSWMul(y, W), xx)), cg.i64(0));
           llvm::Value* v = b.CreateSelect(ok, cg.loadElement(in, at, DType::Float32), zero);
-          cg.storeElement(v, columns, packedIndex(row, b.CreateNSWAdd(b.CreateNSWMul(oy, OW), ox)), DType::Float32);
+          llvm::Value* q = b.CreateNSWSub(b.CreateNSWAdd(rowStart, ox), p0);
+          cg.storeElement(v, columns, packedIndex(row, q), DType::Float32);
         }, "ox");
       }, "oy");
-      // The last panel's lanes past the last pixel: zero, so the microkernel reads no garbage.
-      cg.forLoop(pixels, padded, [&](llvm::Value* p) {
-        cg.storeElement(zero, columns, packedIndex(row, p), DType::Float32);
+      // The last panel's lanes past the chunk's last pixel: zero, so the microkernel reads no garbage.
+      llvm::Value* padded = b.CreateNSWMul(b.CreateSDiv(b.CreateNSWAdd(width, cg.i64(nr - 1)), cg.i64(nr)), cg.i64(nr));
+      cg.forLoop(width, padded, [&](llvm::Value* q) {
+        cg.storeElement(zero, columns, packedIndex(row, q), DType::Float32);
       }, "tail");
     }, "row");
     b.CreateBr(ready);
     b.SetInsertPoint(ready);
-    llvm::Value* r0 = b.CreateNSWMul(chunk, rows);
-    llvm::Value* r1 = b.CreateNSWAdd(r0, rows);
-    r1 = b.CreateSelect(b.CreateICmpSLT(r1, cout), r1, cout);
-    llvm::Value* result = floatAt(cg, out, b.CreateNSWMul(image, b.CreateNSWMul(cout, pixels)));
-    callDriver(cg, driver, cout, pixels, depth, weights, depth, columns, pixels, result, one, zero, bias, r0, r1, ws);
-  }, "image");
-  freeFloats(cg, ws);
+    {
+      auto [callee, a] = choosePacked(cg, extra.packed, im2colPackedDriver, im2colDriver, weights);
+      callDriver(cg, callee, cout, width, depth, a, depth, columns, width, result, pixels, one, zero, bias, r0, r1,
+                 ws);
+      b.CreateBr(done);
+    }
+    b.SetInsertPoint(done);
+  }, "tile");
   cg.finishKernel();
-  return std::make_unique<ConvLaunch>(node, tiling().mr);
+  return std::make_unique<ConvLaunch>(node, layout());
 }
 
 }  // namespace

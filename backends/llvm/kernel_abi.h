@@ -8,6 +8,12 @@
 // followed by its outputs. `dims` holds the sizes the kernel loops over (what the launch
 // computed from the actual input shapes: one compiled function serves every batch size).
 // [begin, end) is the slice of the kernel's outermost loop to run: the thread pool splits it.
+//
+// Two more entries follow the outputs in `buffers` for every generated kernel (kernels that
+// need neither ignore them): the node's constant operand pre-packed by
+// KernelLaunch::packConstant (null when the operand is not constant: the kernel packs it per
+// call), then a 64-byte aligned workspace of LaunchShape::workspaceBytes owned by the calling
+// thread (allocated once by the runtime, never per call).
 
 #include <cstdint>
 #include <memory>
@@ -28,7 +34,11 @@ struct LaunchShape {
   std::vector<int64_t> kernelDims;               ///< the kernel's `dims` argument
   int64_t iterations = 0;                        ///< extent of the outermost (parallel) loop
   int64_t workPerIteration = 1;                  ///< elements touched per iteration (split heuristic)
+  int64_t workspaceBytes = 0;                    ///< scratch one thread's slice needs (buffers[outputs + 1])
 };
+
+/// Extra `buffers` entries after a kernel's outputs: the pre-packed constant, the workspace.
+inline constexpr size_t kExtraKernelBuffers = 2;
 
 /// The shape side of a generated kernel: checks that the actual input shapes fit what the code
 /// was generated for and computes the launch. Called once per distinct set of input shapes.
@@ -58,6 +68,12 @@ class KernelLaunch {
   /// before each call; an error message (empty: fine) stops the run as the reference kernel
   /// would. `operands` are null for omitted ones.
   virtual std::string check(std::span<const Tensor* const> /*operands*/) const { return {}; }
+  /// The operand the kernel can read pre-packed when it is a constant (-1: none).
+  virtual int packableOperand() const { return -1; }
+  /// Floats the packed form of a constant operand of `dims` takes (0: it cannot be packed).
+  virtual int64_t packedFloats(std::span<const int64_t> /*dims*/) const { return 0; }
+  /// Writes the constant operand (`dims`, f32 at `src`) in the layout the kernel reads.
+  virtual void packConstant(std::span<const int64_t> /*dims*/, const float* /*src*/, float* /*dst*/) const {}
 };
 
 /// One node's kernel compiled ahead of time: its entry point and launch (both null when the

@@ -29,46 +29,72 @@ enum class LaunchTag : int64_t {
 /// `node` is the node the kernel belongs to (window launches read its attributes).
 Expected<std::unique_ptr<KernelLaunch>> decodeLaunch(std::span<const int64_t>& codes, const Node& node);
 
+/// What the runtime needs of the GEMM tiling a kernel was generated with.
+struct GemmLayout {
+  int64_t mr = 6;               ///< rows of the register tile (panels of a packed A)
+  int64_t nr = 16;              ///< columns of the register tile (panels of a packed B)
+  int64_t workspaceFloats = 0;  ///< the driver's workspace (gemmWorkspaceFloats)
+};
+
+/// B (K x N, element (k, n) at src[k * rowStride + n * colStride]) as ceil(N / nr) panels of
+/// K x nr, k-major, zero-padded: the layout of a driver compiled with prepackedB.
+void packGemmB(const float* src, int64_t k, int64_t n, int64_t rowStride, int64_t colStride, int64_t nr, float* dst);
+/// A (M x K row-major) as ceil(M / mr) panels of K x mr, k-major, zero-padded: prepackedA.
+void packGemmA(const float* src, int64_t m, int64_t k, int64_t mr, float* dst);
+
 /// Rows per GEMM kernel iteration for M rows and a register tile of `mr` rows: large enough
 /// that re-packing B per chunk costs little, small enough to give the pool several slices.
 int64_t gemmRowChunk(int64_t m, int64_t mr);
 
 /// MatMul: kernelDims = chunks, M, N, K, strideA, strideB, rowsPerChunk
-/// (iteration = batch * chunks + chunk).
+/// (iteration = batch * chunks + chunk). A constant B that is one matrix is taken pre-packed.
 class MatMulLaunch final : public KernelLaunch {
  public:
-  explicit MatMulLaunch(int64_t mr) : mr_(mr) {}
+  explicit MatMulLaunch(GemmLayout layout) : layout_(layout) {}
   bool bind(std::span<const std::vector<int64_t>> in, LaunchShape& launch) const override;
   void encode(std::vector<int64_t>& out) const override;
+  int packableOperand() const override { return 1; }
+  int64_t packedFloats(std::span<const int64_t> dims) const override;
+  void packConstant(std::span<const int64_t> dims, const float* src, float* dst) const override;
 
  private:
-  int64_t mr_;
+  GemmLayout layout_;
 };
 
 /// Gemm: kernelDims = chunks, M, N, K, lda, ldb, cRowStride, cColStride, rowsPerChunk.
+/// A constant B is taken pre-packed (transB applied while packing).
 class GemmLaunch final : public KernelLaunch {
  public:
-  GemmLaunch(bool transA, bool transB, int64_t mr) : transA_(transA), transB_(transB), mr_(mr) {}
+  GemmLaunch(bool transA, bool transB, GemmLayout layout) : transA_(transA), transB_(transB), layout_(layout) {}
   bool bind(std::span<const std::vector<int64_t>> in, LaunchShape& launch) const override;
   void encode(std::vector<int64_t>& out) const override;
+  int packableOperand() const override { return 1; }
+  int64_t packedFloats(std::span<const int64_t> dims) const override;
+  void packConstant(std::span<const int64_t> dims, const float* src, float* dst) const override;
 
  private:
   bool transA_, transB_;
-  int64_t mr_;
+  GemmLayout layout_;
 };
 
-/// Conv: kernelDims = C, H, W, Cout, KH, KW, SH, SW, DH, DW, padTop, padLeft, OH, OW, chunks,
-/// rowsPerChunk (iteration = image * chunks + chunk of output channels). The window geometry
-/// comes from the node's attributes at bind time.
+/// Conv: kernelDims = C, H, W, Cout, KH, KW, SH, SW, DH, DW, padTop, padLeft, OH, OW,
+/// rowChunks, rowsPerChunk, colChunks, pixelsPerChunk, direct (iteration = (image * colChunks
+/// + colChunk) * rowChunks + rowChunk). Large images split over pixel columns (each slice
+/// builds only its own columns), small ones over output channels. `direct` (1x1, stride 1, no
+/// padding) reads the image itself as B, without im2col. Constant weights (the A operand) are
+/// taken pre-packed. The window geometry comes from the node's attributes at bind time.
 class ConvLaunch final : public KernelLaunch {
  public:
-  ConvLaunch(const Node& node, int64_t mr) : node_(node), mr_(mr) {}
+  ConvLaunch(const Node& node, GemmLayout layout) : node_(node), layout_(layout) {}
   bool bind(std::span<const std::vector<int64_t>> in, LaunchShape& launch) const override;
   void encode(std::vector<int64_t>& out) const override;
+  int packableOperand() const override { return 1; }
+  int64_t packedFloats(std::span<const int64_t> dims) const override;
+  void packConstant(std::span<const int64_t> dims, const float* src, float* dst) const override;
 
  private:
   const Node& node_;
-  int64_t mr_;
+  GemmLayout layout_;
 };
 
 /// Grouped and depthwise Conv (group > 1), 1-D or 2-D, run by a direct kernel

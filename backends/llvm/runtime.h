@@ -36,6 +36,10 @@ struct JitStats {
   bool codeFromCache = false;   ///< the compiled kernels were read from JitOptions::cacheDir
   size_t arenaBytes = 0;        ///< of the latest memory plan
   size_t unsharedBytes = 0;     ///< what its buffers would take without reuse
+  size_t prepackedConstants = 0;  ///< constant operands packed for their kernels (once each, at load)
+  size_t prepackedBytes = 0;      ///< memory those packed copies take
+  size_t workspaceAllocations = 0;  ///< times the per-thread kernel workspaces were (re)allocated
+  size_t workspaceBytes = 0;      ///< per thread, current
 };
 
 /// Time spent in one step over all runs since the last reset.

@@ -70,11 +70,24 @@ struct Program {
   JitStats stats;
   std::vector<StepProfile> profile;
   std::vector<std::unique_ptr<ExecutionPlan>> plans;
+  /// Per step: its constant operand packed once for the kernel (null when none); read by
+  /// every run and every thread.
+  std::vector<std::shared_ptr<float>> packed;
+  /// Per pool thread: a 64-byte aligned kernel workspace of workspaceBytes, grown (only) when a
+  /// launch needs more, so the steady-state run loop allocates nothing for generated steps.
+  std::vector<std::shared_ptr<std::byte>> workspaces;
+  size_t workspaceBytes = 0;
 
   // Per-run state, sized once.
   std::vector<const RuntimeValue*> slots;
   std::vector<RuntimeValue> owned;
   std::vector<void*> pointers;
+  std::vector<std::vector<void*>> workerPointers;  ///< per pool thread: `pointers` with its workspace
+
+  /// Packs each generated step's constant operand that its kernel can read pre-packed.
+  void prepackConstants();
+  /// Makes every thread's workspace at least `bytes`.
+  void reserveWorkspaces(size_t bytes);
 
   Status compileSteps();
   /// Value ids, operands, liveness, constants and the per-run state of `steps` (which hold

@@ -84,6 +84,8 @@ int64_t gemmWorkspaceFloats(const GemmTiling& t) {
 
 int64_t packedBFloats(const GemmTiling& t, int64_t n, int64_t k) { return roundUp(n, t.nr) * k; }
 
+int64_t packedAFloats(const GemmTiling& t, int64_t m, int64_t k) { return roundUp(m, t.mr) * k; }
+
 namespace {
 
 /// The driver's arguments, as IR values, with A's and B's strides resolved from the transposes.
@@ -115,7 +117,16 @@ void emitRowKernelLoops(llvm::IRBuilder<>& b, llvm::Module& module, const GemmCo
       Value* rowBias = llvm::ConstantPointerNull::get(b.getPtrTy());
       if (config.bias == GemmBias::PerColumn) rowBias = floatAt(b, x.bias, j);
       if (config.bias == GemmBias::PerRow) rowBias = floatAt(b, x.bias, i);
-      b.CreateCall(rowKernel, {x.k, floatAt(b, x.a, b.CreateMul(i, x.rowStrideA)), x.colStrideA, bStart, bRowStride,
+      Value* aRow = floatAt(b, x.a, b.CreateMul(i, x.rowStrideA));
+      Value* aStride = x.colStrideA;
+      if (config.prepackedA) {
+        // Row i is lane i % mr of panel i / mr: its K values are mr floats apart.
+        Value* panel = b.CreateSDiv(i, b.getInt64(t.mr));
+        aRow = floatAt(b, x.a, b.CreateAdd(b.CreateMul(panel, b.CreateMul(x.k, b.getInt64(t.mr))),
+                                           b.CreateSRem(i, b.getInt64(t.mr))));
+        aStride = b.getInt64(t.mr);
+      }
+      b.CreateCall(rowKernel, {x.k, aRow, aStride, bStart, bRowStride,
                                bPanelStride, floatAt(b, x.c, b.CreateAdd(b.CreateMul(i, x.ldc), j)), cols, x.alpha,
                                x.beta, rowBias});
     });
@@ -136,7 +147,7 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
       {i64Ty, i64Ty, i64Ty, ptr, i64Ty, ptr, i64Ty, ptr, i64Ty, floatTy, floatTy, ptr, i64Ty, i64Ty,
        i64Ty, i64Ty, ptr},
       false);
-  llvm::Function* packA = detail::getPackA(module, t);
+  llvm::Function* packA = config.prepackedA ? nullptr : detail::getPackA(module, t);
   llvm::Function* packB = config.prepackedB ? nullptr : detail::getPackB(module, t, !config.transB);
   llvm::Function* micro = detail::getMicrokernel(module, config);
   auto* f = llvm::Function::Create(type, llvm::Function::ExternalLinkage, config.name, module);
@@ -234,8 +245,17 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
       }
       emitFor(b, rowBegin, rowEnd, mcStep, "ic", [&](Value* ic) {
         Value* mc = emitMin(b, mcStep, b.CreateSub(rowEnd, ic));
-        Value* src = floatAt(b, a, b.CreateAdd(b.CreateMul(ic, rowStrideA), b.CreateMul(pc, colStrideA)));
-        b.CreateCall(packA, {src, rowStrideA, colStrideA, mc, kc, packedA});
+        // Micro-panel of rows [ic + ir, +mr) for this K block, and the distance between panels.
+        Value* aBlock = packedA;
+        Value* aPanelStride = kc;
+        if (config.prepackedA) {
+          // Pre-packed A: ceil(M / mr) panels of K x mr; this block starts at row pc of panel ic / mr.
+          aPanelStride = k;
+          aBlock = floatAt(b, a, b.CreateAdd(b.CreateMul(ic, k), b.CreateMul(pc, b.getInt64(t.mr))));
+        } else {
+          Value* src = floatAt(b, a, b.CreateAdd(b.CreateMul(ic, rowStrideA), b.CreateMul(pc, colStrideA)));
+          b.CreateCall(packA, {src, rowStrideA, colStrideA, mc, kc, packedA});
+        }
         emitFor(b, zero, nc, b.getInt64(t.nr), "jr", [&](Value* jr) {
           Value* cols = emitMin(b, b.getInt64(t.nr), b.CreateSub(nc, jr));
           Value* bPanel = floatAt(b, bBase, b.CreateMul(b.CreateSDiv(jr, b.getInt64(t.nr)), bPanelStride));
@@ -247,7 +267,7 @@ llvm::Function* emitGemmKernel(llvm::Module& module, const GemmConfig& config) {
             Value* tileBias = nullBias;
             if (config.bias == GemmBias::PerColumn) tileBias = floatAt(b, bias, col);
             if (config.bias == GemmBias::PerRow) tileBias = floatAt(b, bias, row);
-            b.CreateCall(micro, {kc, floatAt(b, packedA, b.CreateMul(ir, kc)), bPanel, cTile, ldc, rows,
+            b.CreateCall(micro, {kc, floatAt(b, aBlock, b.CreateMul(ir, aPanelStride)), bPanel, cTile, ldc, rows,
                                  cols, alpha, cScale, loadC, final, tileBias});
           });
         });

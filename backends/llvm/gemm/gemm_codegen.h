@@ -49,6 +49,10 @@ struct GemmConfig {
   bool transA = false;             ///< A is stored K x M
   bool transB = false;             ///< B is stored N x K
   bool prepackedB = false;         ///< B argument is the output of the pack-B function
+  /// A argument is all of A pre-packed as ceil(M / mr) panels of K x mr (k-major, rows past M
+  /// zero): lda and transA are ignored and rowBegin must be a multiple of mr (constant conv
+  /// weights, packed once by the runtime).
+  bool prepackedA = false;
   GemmBias bias = GemmBias::None;
   GemmActivation activation = GemmActivation::None;
   GemmTiling tiling;
@@ -60,6 +64,9 @@ int64_t gemmWorkspaceFloats(const GemmTiling& tiling);
 
 /// Floats written by the pack-B function for a K x N matrix: ceil(N / nr) panels of K x nr.
 int64_t packedBFloats(const GemmTiling& tiling, int64_t n, int64_t k);
+
+/// Floats of a pre-packed A (GemmConfig::prepackedA) of M x K: ceil(M / mr) panels of K x mr.
+int64_t packedAFloats(const GemmTiling& tiling, int64_t m, int64_t k);
 
 /// Emits the GEMM driver (and its private microkernel and packing helpers) into `module`.
 /// The module's target triple and data layout should be set first.

@@ -40,6 +40,15 @@ struct Reader {
   size_t size() { return static_cast<size_t>(next()); }
 };
 
+GemmLayout readLayout(Reader& r) {
+  GemmLayout layout;
+  layout.mr = r.next();
+  layout.nr = r.next();
+  layout.workspaceFloats = r.next();
+  if (layout.mr <= 0 || layout.nr <= 0 || layout.workspaceFloats < 0) r.bad = true;
+  return layout;
+}
+
 }  // namespace
 
 void ElementwiseLaunch::encode(std::vector<int64_t>& out) const {
@@ -74,17 +83,17 @@ void BatchNormLaunch::encode(std::vector<int64_t>& out) const {
 
 void MatMulLaunch::encode(std::vector<int64_t>& out) const {
   put(out, LaunchTag::MatMul);
-  out.push_back(mr_);
+  out.insert(out.end(), {layout_.mr, layout_.nr, layout_.workspaceFloats});
 }
 
 void GemmLaunch::encode(std::vector<int64_t>& out) const {
   put(out, LaunchTag::Gemm);
-  out.insert(out.end(), {transA_ ? 1 : 0, transB_ ? 1 : 0, mr_});
+  out.insert(out.end(), {transA_ ? 1 : 0, transB_ ? 1 : 0, layout_.mr, layout_.nr, layout_.workspaceFloats});
 }
 
 void ConvLaunch::encode(std::vector<int64_t>& out) const {
   put(out, LaunchTag::Conv);
-  out.push_back(mr_);
+  out.insert(out.end(), {layout_.mr, layout_.nr, layout_.workspaceFloats});
 }
 
 void PoolLaunch::encode(std::vector<int64_t>& out) const {
@@ -153,13 +162,13 @@ Expected<std::unique_ptr<KernelLaunch>> decodeLaunch(std::span<const int64_t>& c
       break;
     }
     case LaunchTag::BatchNorm: launch = std::make_unique<BatchNormLaunch>(r.size()); break;
-    case LaunchTag::MatMul: launch = std::make_unique<MatMulLaunch>(r.next()); break;
+    case LaunchTag::MatMul: launch = std::make_unique<MatMulLaunch>(readLayout(r)); break;
     case LaunchTag::Gemm: {
       const bool ta = r.next() != 0, tb = r.next() != 0;
-      launch = std::make_unique<GemmLaunch>(ta, tb, r.next());
+      launch = std::make_unique<GemmLaunch>(ta, tb, readLayout(r));
       break;
     }
-    case LaunchTag::Conv: launch = std::make_unique<ConvLaunch>(node, r.next()); break;
+    case LaunchTag::Conv: launch = std::make_unique<ConvLaunch>(node, readLayout(r)); break;
     case LaunchTag::GroupedConv: {
       const int64_t group = r.next();
       launch = std::make_unique<GroupedConvLaunch>(node, group, r.next() != 0);

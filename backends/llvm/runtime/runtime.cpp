@@ -33,15 +33,17 @@ class ArenaView final : public Buffer {
   size_t size_;
 };
 
+/// One kernel call split over the pool: each thread passes its own buffer list (the same
+/// operands, its own workspace).
 struct KernelCall {
   KernelFn fn;
-  void* const* buffers;
+  std::vector<void*>* perThread;
   const int64_t* dims;
 };
 
-void callRange(void* context, int64_t begin, int64_t end) {
+void callRange(void* context, int64_t begin, int64_t end, int thread) {
   auto* call = static_cast<KernelCall*>(context);
-  call->fn(call->buffers, call->dims, begin, end);
+  call->fn(call->perThread[thread].data(), call->dims, begin, end);
 }
 
 /// Splitting below this much work costs more in wake-ups than it saves.
@@ -256,11 +258,20 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
         }
         pointers[b++] = const_cast<std::byte*>(tensorOf(slots[id])->rawData());
       }
-      KernelCall call{step.kernel, pointers.data(), launch.kernelDims.data()};
-      if (pool->size() > 1 && launch.iterations > 1 && launch.iterations * launch.workPerIteration >= kMinParallelWork)
+      reserveWorkspaces(static_cast<size_t>(launch.workspaceBytes));  // allocates only when a plan is new
+      pointers[b] = packed[si].get();
+      pointers[b + 1] = workspaces[0].get();
+      const size_t count = b + kExtraKernelBuffers;
+      if (pool->size() > 1 && launch.iterations > 1 && launch.iterations * launch.workPerIteration >= kMinParallelWork) {
+        for (size_t t = 0; t < workerPointers.size(); ++t) {
+          std::copy(pointers.begin(), pointers.begin() + static_cast<std::ptrdiff_t>(count), workerPointers[t].begin());
+          workerPointers[t][b + 1] = workspaces[t].get();
+        }
+        KernelCall call{step.kernel, workerPointers.data(), launch.kernelDims.data()};
         pool->parallelFor(launch.iterations, callRange, &call);
-      else if (launch.iterations > 0)
+      } else if (launch.iterations > 0) {
         step.kernel(pointers.data(), launch.kernelDims.data(), 0, launch.iterations);
+      }
     } else {
       args.assign(step.inputs.size(), nullptr);
       for (size_t k = 0; k < step.inputs.size(); ++k) args[k] = step.inputs[k] >= 0 ? slots[step.inputs[k]] : nullptr;

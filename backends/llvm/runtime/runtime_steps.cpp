@@ -2,8 +2,10 @@
 // the per-run state (shared by the JIT's compile step and by model libraries, whose kernels
 // were compiled ahead of time).
 
+#include <cstdlib>
 #include <unordered_set>
 
+#include "backends/llvm/memory_plan.h"
 #include "backends/llvm/runtime_impl.h"
 
 namespace kiln::llvmjit {
@@ -89,11 +91,51 @@ Status Program::bindSteps() {
   owned.assign(values.size(), RuntimeValue{});
   size_t maxBuffers = 0;
   for (const Step& s : steps) maxBuffers = std::max(maxBuffers, s.inputs.size() + s.outputs.size());
-  pointers.assign(maxBuffers, nullptr);
+  pointers.assign(maxBuffers + kExtraKernelBuffers, nullptr);
+  workerPointers.assign(static_cast<size_t>(pool->size()), std::vector<void*>(pointers.size(), nullptr));
+  workspaces.assign(static_cast<size_t>(pool->size()), nullptr);
   for (const Step& s : steps)
     profile.push_back({s.node->name(), s.node->qualifiedOp(), s.kind == Step::Kind::Generated, 0, 0, 0, 0, 0,
                        s.kind == Step::Kind::Control});
+  prepackConstants();
   return Status::ok();
+}
+
+namespace {
+
+template <typename T>
+std::shared_ptr<T> alignedArray(size_t bytes) {
+  const size_t rounded = (std::max<size_t>(bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  return std::shared_ptr<T>(static_cast<T*>(std::aligned_alloc(kArenaAlignment, rounded)), [](T* p) { std::free(p); });
+}
+
+}  // namespace
+
+void JitRuntime::Impl::prepackConstants() {
+  packed.assign(steps.size(), nullptr);
+  for (size_t si = 0; si < steps.size(); ++si) {
+    const Step& step = steps[si];
+    if (step.kind != Step::Kind::Generated) continue;
+    const int operand = step.launch->packableOperand();
+    if (operand < 0 || static_cast<size_t>(operand) >= step.inputs.size() || step.inputs[operand] < 0) continue;
+    const auto& constant = constants[step.inputs[operand]];
+    const Tensor* t = constant ? std::get_if<Tensor>(&*constant) : nullptr;
+    if (!t || t->dtype() != DType::Float32) continue;
+    const int64_t floats = step.launch->packedFloats(t->dims());
+    if (floats <= 0) continue;
+    packed[si] = alignedArray<float>(static_cast<size_t>(floats) * sizeof(float));
+    step.launch->packConstant(t->dims(), reinterpret_cast<const float*>(t->rawData()), packed[si].get());
+    ++stats.prepackedConstants;
+    stats.prepackedBytes += static_cast<size_t>(floats) * sizeof(float);
+  }
+}
+
+void JitRuntime::Impl::reserveWorkspaces(size_t bytes) {
+  if (bytes <= workspaceBytes) return;
+  for (auto& w : workspaces) w = alignedArray<std::byte>(bytes);
+  workspaceBytes = bytes;
+  ++stats.workspaceAllocations;
+  stats.workspaceBytes = bytes;
 }
 
 Expected<std::unique_ptr<JitRuntime>> JitRuntime::fromKernels(std::unique_ptr<Graph> graph,

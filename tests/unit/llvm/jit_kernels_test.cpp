@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 #include "backends/llvm/runtime.h"
@@ -339,6 +340,84 @@ TEST(JitGemm, ConvStridesPadsDilations) {
   auto dw = oneOp("Conv", {f32({1, 4, 6, 6}), f32({4, 1, 3, 3})});
   dw->node->setAttr("group", int64_t{4});
   EXPECT_EQ(expectSame(dw->model, {randomTensor(DType::Float32, {1, 4, 6, 6}, 400), randomTensor(DType::Float32, {4, 1, 3, 3}, 401)}), 1u);
+}
+
+// ---- Constant weights packed once, per-thread workspaces --------------------------------
+
+/// Runs `model` (whose weights are Constant nodes) `runs` times on `threads`: every run must
+/// match the reference interpreter and be bitwise equal to the first; the constant operands
+/// are packed at compile time only and the kernel workspaces allocated by the first run only.
+void expectPackedOnce(const Model& model, const std::vector<Tensor>& inputs, int threads, size_t wantPacked) {
+  auto jit = JitRuntime::compile(model, {.threads = threads});
+  ASSERT_TRUE(jit) << jit.status().str();
+  EXPECT_EQ((*jit)->stats().prepackedConstants, wantPacked);
+  auto want = reference::runModel(model, inputs);
+  ASSERT_TRUE(want) << want.status().str();
+  std::vector<Tensor> first;
+  size_t allocations = 0;
+  for (int run = 0; run < 4; ++run) {
+    auto got = (*jit)->run(inputs);
+    ASSERT_TRUE(got) << got.status().str();
+    EXPECT_EQ(testing::compareTensors((*got)[0], (*want)[0], 1e-5), "") << "run " << run << ", " << threads << " threads";
+    if (run == 0) {
+      first = *got;
+      allocations = (*jit)->stats().workspaceAllocations;
+      EXPECT_GE(allocations, 1u);
+    } else {
+      EXPECT_EQ(std::memcmp((*got)[0].rawData(), first[0].rawData(), first[0].byteSize()), 0) << "run " << run;
+    }
+  }
+  EXPECT_EQ((*jit)->stats().prepackedConstants, wantPacked) << "packed again while running";
+  EXPECT_EQ((*jit)->stats().workspaceAllocations, allocations) << "workspace allocated in the steady state";
+  EXPECT_EQ((*jit)->stats().generatedKernels, 1u);
+}
+
+TEST(JitPrepack, ConvWeightsPackedOnce) {
+  struct Case {
+    std::vector<int64_t> x, w, strides, pads;
+  };
+  const std::vector<Case> cases = {
+      {{1, 3, 40, 37}, {10, 3, 3, 3}, {1, 1}, {1, 1, 1, 1}},   // pixel-column chunks, odd widths
+      {{2, 8, 20, 21}, {70, 8, 1, 1}, {1, 1}, {0, 0, 0, 0}},   // 1x1: the image is B (direct)
+      {{1, 6, 9, 9}, {70, 6, 1, 1}, {1, 1}, {0, 0, 0, 0}},     // direct, channel chunks, a tail below mr
+      {{1, 5, 7, 7}, {70, 5, 3, 3}, {2, 2}, {1, 1, 1, 1}},     // channel chunks; the last one below mr
+      {{2, 4, 6, 6}, {4, 4, 3, 3}, {1, 1}, {0, 0, 0, 0}},      // fewer channels than mr (row kernel)
+      {{1, 3, 24, 24}, {9, 3, 1, 1}, {2, 2}, {0, 0, 0, 0}}};   // 1x1 with stride: im2col
+  uint32_t seed = 500;
+  for (const Case& c : cases) {
+    auto m = oneOp("Conv", {f32(c.x)}, {{1, randomTensor(DType::Float32, c.w, seed + 1)},
+                                        {2, randomTensor(DType::Float32, {c.w[0]}, seed + 2)}});
+    m->node->setAttr("strides", c.strides);
+    m->node->setAttr("pads", c.pads);
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE("x " + testing::dimsText(c.x) + " w " + testing::dimsText(c.w) + " threads " + std::to_string(threads));
+      expectPackedOnce(m->model, {randomTensor(DType::Float32, c.x, seed)}, threads, 1);
+    }
+    seed += 3;
+  }
+}
+
+TEST(JitPrepack, MatMulAndGemmWeightsPackedOnce) {
+  for (const auto& b : std::vector<std::vector<int64_t>>{{40, 33}, {1, 40, 33}}) {
+    auto m = oneOp("MatMul", {f32({3, 150, 40})}, {{1, randomTensor(DType::Float32, b, 601)}});
+    for (int threads : {1, 2})
+      expectPackedOnce(m->model, {randomTensor(DType::Float32, {3, 150, 40}, 600)}, threads, 1);
+  }
+  // A batch of constant matrices is not pre-packed (each batch packs per call), still correct.
+  auto batched = oneOp("MatMul", {f32({2, 7, 5})}, {{1, randomTensor(DType::Float32, {2, 5, 9}, 611)}});
+  expectPackedOnce(batched->model, {randomTensor(DType::Float32, {2, 7, 5}, 610)}, 2, 0);
+  for (int transB = 0; transB < 2; ++transB) {
+    const std::vector<int64_t> b = transB ? std::vector<int64_t>{19, 30} : std::vector<int64_t>{30, 19};
+    auto m = oneOp("Gemm", {f32({130, 30})}, {{1, randomTensor(DType::Float32, b, 621)},
+                                              {2, randomTensor(DType::Float32, {19}, 622)}});
+    m->node->setAttr("transB", int64_t{transB});
+    m->node->setAttr("alpha", 0.5f);
+    for (int threads : {1, 2}) expectPackedOnce(m->model, {randomTensor(DType::Float32, {130, 30}, 620)}, threads, 1);
+    // One row (the row kernel reading pre-packed panels).
+    auto head = oneOp("Gemm", {f32({1, 30})}, {{1, randomTensor(DType::Float32, b, 631)}});
+    head->node->setAttr("transB", int64_t{transB});
+    expectPackedOnce(head->model, {randomTensor(DType::Float32, {1, 30}, 630)}, 1, 1);
+  }
 }
 
 }  // namespace

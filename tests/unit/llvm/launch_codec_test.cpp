@@ -45,15 +45,17 @@ void expectSameBinds(const KernelLaunch& original, const Node& node, const std::
     EXPECT_EQ(a.kernelDims, b.kernelDims);
     EXPECT_EQ(a.iterations, b.iterations);
     EXPECT_EQ(a.workPerIteration, b.workPerIteration);
+    EXPECT_EQ(a.workspaceBytes, b.workspaceBytes);
+    if (dims.size() > 1) EXPECT_EQ(original.packedFloats(dims[1]), (*decoded)->packedFloats(dims[1]));
   }
 }
 
 TEST(LaunchCodec, EveryLaunchReadsBackAlike) {
   WindowNode w;
   const Node& n = *w.node;
-  expectSameBinds(MatMulLaunch(6), n, {{{2, 5, 7}, {7, 3}}, {{300, 64}, {64, 10}}, {{2, 5}, {4, 3}}});
-  expectSameBinds(GemmLaunch(true, false, 6), n, {{{7, 5}, {7, 3}, {3}}, {{7, 5}, {7, 3}}});
-  expectSameBinds(ConvLaunch(n, 6), n, {{{1, 3, 16, 16}, {8, 3, 3, 3}, {8}}, {{2, 4, 9, 9}, {4, 4, 3, 3}}});
+  expectSameBinds(MatMulLaunch(GemmLayout{6, 16, 100}), n, {{{2, 5, 7}, {7, 3}}, {{300, 64}, {64, 10}}, {{2, 5}, {4, 3}}});
+  expectSameBinds(GemmLaunch(true, false, GemmLayout{6, 16, 100}), n, {{{7, 5}, {7, 3}, {3}}, {{7, 5}, {7, 3}}});
+  expectSameBinds(ConvLaunch(n, GemmLayout{6, 16, 100}), n, {{{1, 3, 16, 16}, {8, 3, 3, 3}, {8}}, {{2, 4, 9, 9}, {4, 4, 3, 3}}});
   expectSameBinds(GroupedConvLaunch(n, 2, false), n, {{{1, 4, 16, 16}, {6, 2, 3, 3}, {6}}, {{2, 4, 9}, {4, 2, 3}}});
   expectSameBinds(GroupedConvLaunch(n, 4, true), n, {{{1, 4, 8, 8}, {4, 1, 3, 3}, {}, {1, 4, 4, 4}}});
   expectSameBinds(PoolLaunch(n, {3, 3}), n, {{{1, 3, 16, 16}}, {{2, 1, 7, 5}}});

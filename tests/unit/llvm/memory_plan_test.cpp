@@ -31,11 +31,28 @@ TEST(ThreadPool, CoversTheRangeOnce) {
   ThreadPool pool(4);
   for (int64_t n : {0, 1, 3, 4, 1000}) {
     std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
-    pool.parallelFor(n, [](void* ctx, int64_t b, int64_t e) {
+    pool.parallelFor(n, [](void* ctx, int64_t b, int64_t e, int thread) {
+      EXPECT_GE(thread, 0);
+      EXPECT_LT(thread, 4);
       auto& h = *static_cast<std::vector<std::atomic<int>>*>(ctx);
       for (int64_t i = b; i < e; ++i) ++h[static_cast<size_t>(i)];
     }, &hits);
     for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+  }
+}
+
+TEST(ThreadPool, BackToBackCallsNeverMix) {
+  // Chunks are claimed: a late worker must never run a chunk of the next call with the
+  // previous call's function or context.
+  ThreadPool pool(3);
+  for (int call = 0; call < 3000; ++call) {
+    const int64_t n = 1 + call % 7;
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    pool.parallelFor(n, [](void* ctx, int64_t b, int64_t e, int) {
+      auto& h = *static_cast<std::vector<std::atomic<int>>*>(ctx);
+      for (int64_t i = b; i < e; ++i) ++h[static_cast<size_t>(i)];
+    }, &hits);
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "call " << call;
   }
 }
 
