@@ -30,6 +30,8 @@ Emitter findEmitter(const std::string& domain, const std::string& op) {
     for (const char* name : {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat"})
       t[{"", name}] = emitDataMovement;
     for (const char* name : {"MatMul", "Gemm", "Conv"}) t[{"", name}] = emitGemmFamily;
+    for (const char* name : {"LSTM", "GRU", "RNN"}) t[{"", name}] = emitRecurrent;
+    t[{"", "Einsum"}] = emitEinsum;
     return t;
   }();
   auto it = table.find({domain, op});

@@ -33,4 +33,9 @@ std::unique_ptr<KernelLaunch> emitDataMovement(CodegenContext&, const Node&, con
 /// MatMul, Gemm, Conv through the packed GEMM generator of backends/llvm/gemm (emit_gemm.cpp).
 std::unique_ptr<KernelLaunch> emitGemmFamily(CodegenContext&, const Node&, const std::string&, std::string*);
 
+/// LSTM, GRU, RNN: input projection GEMM, per-step recurrent GEMM and gate kernel (emit_rnn.cpp).
+std::unique_ptr<KernelLaunch> emitRecurrent(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Einsum as gathers and batched GEMMs (emit_einsum.cpp).
+std::unique_ptr<KernelLaunch> emitEinsum(CodegenContext&, const Node&, const std::string&, std::string*);
+
 }  // namespace kiln::llvmjit
