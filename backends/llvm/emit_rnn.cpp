@@ -1,10 +1,13 @@
 // LSTM, GRU and RNN as one kernel per node, one iteration per direction (the thread pool runs
 // the two directions of a bidirectional node side by side). Per direction:
-//   1. the input projection of every time step, X * W^T + Wb, as one call of the emitted GEMM
+//   1. W and R transposed once into the workspace, so every product below runs on the same
+//      plain GEMM driver as MatMul (one driver per module to compile);
+//   2. the input projection of every time step, X * W^T, as one call of the emitted GEMM
 //      (X's rows are (t, b) in layout 0 and (b, t) in layout 1: either way one matrix);
-//   2. per time step the recurrent GEMM H * R^T + Rb over the batch rows, then per active batch
+//   3. per time step the recurrent GEMM H * R^T over the batch rows, then per active batch
 //      row the gate kernel: an emitted loop over the hidden units (vectorizable: noalias rows,
-//      activations from llvm.exp) that applies the activations and updates h (and c) in place.
+//      activations from llvm.exp) that adds the biases, applies the activations and updates h
+//      (and c) in place.
 // GRU with linear_before_reset = 0 needs r before its candidate GEMM: the step runs the z/r
 // columns, a reset kernel writing r * h, then (r * h) * R_h^T, then the gate kernel.
 // Batch rows past their sequence_lens entry keep their state; their Y rows stay zero.
@@ -34,6 +37,7 @@ struct Cell {
   bool inputForget = false;  ///< LSTM
   bool peepholes = false;
   bool hasC = false;  ///< LSTM cell state
+  bool bias = false;  ///< B given
   std::optional<float> clip;
 };
 
@@ -87,15 +91,15 @@ llvm::Function* emitRowLoop(CodegenContext& cg, const std::string& name, size_t 
   return fn;
 }
 
-/// The gate kernel of one direction: gate(xw row, hr row, h row, c row, peepholes, hidden).
-/// xw and hr hold the gates' pre-activations (biases included) side by side, ONNX gate order.
+/// The gate kernel of one direction: gate(xw row, hr row, h row, c row, peepholes, Wb, Rb,
+/// hidden). xw and hr hold the gates' products side by side, ONNX gate order.
 llvm::Function* emitGateKernel(CodegenContext& cg, const Cell& cell, const RecurrentActivation* act,
                                const std::string& name) {
-  return emitRowLoop(cg, name, 5, [&](const std::vector<llvm::Value*>& a, llvm::Value* j) {
+  return emitRowLoop(cg, name, 7, [&](const std::vector<llvm::Value*>& a, llvm::Value* j) {
     auto& b = cg.builder();
-    llvm::Value *xw = a[0], *hr = a[1], *h = a[2], *c = a[3], *p = a[4];
+    llvm::Value *xw = a[0], *hr = a[1], *h = a[2], *c = a[3], *p = a[4], *wb = a[5], *rb = a[6];
     llvm::Type* f32 = b.getFloatTy();
-    llvm::Value* hidden = b.GetInsertBlock()->getParent()->getArg(5);
+    llvm::Value* hidden = b.GetInsertBlock()->getParent()->getArg(7);
     auto at = [&](llvm::Value* base, int64_t gate) {
       return b.CreateInBoundsGEP(f32, base, b.CreateNSWAdd(b.CreateNSWMul(hidden, cg.i64(gate)), j));
     };
@@ -106,7 +110,10 @@ llvm::Function* emitGateKernel(CodegenContext& cg, const Cell& cell, const Recur
       llvm::Value* hi = llvm::ConstantFP::get(f32, *cell.clip);
       return b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum, b.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, v, lo), hi);
     };
-    auto pre = [&](int64_t gate) { return b.CreateFAdd(load(xw, gate), load(hr, gate)); };
+    // X w + Wb and h R + Rb of one gate.
+    auto xPart = [&](int64_t gate) { return cell.bias ? b.CreateFAdd(load(xw, gate), load(wb, gate)) : load(xw, gate); };
+    auto hPart = [&](int64_t gate) { return cell.bias ? b.CreateFAdd(load(hr, gate), load(rb, gate)) : load(hr, gate); };
+    auto pre = [&](int64_t gate) { return b.CreateFAdd(xPart(gate), hPart(gate)); };
     llvm::Value* one = llvm::ConstantFP::get(f32, 1.0);
     if (cell.op == "LSTM") {  // gates i, o, f, c; peepholes i, o, f
       llvm::Value* cPrev = load(c, 0);
@@ -125,9 +132,9 @@ llvm::Function* emitGateKernel(CodegenContext& cg, const Cell& cell, const Recur
       llvm::Value* candidate;
       if (cell.lbr) {
         llvm::Value* rt = activate(cg, act[0], clipped(pre(1)));
-        candidate = b.CreateFAdd(load(xw, 2), b.CreateFMul(rt, load(hr, 2)));
+        candidate = b.CreateFAdd(xPart(2), b.CreateFMul(rt, hPart(2)));
       } else {
-        candidate = pre(2);  // hr's h columns hold (r * h) R_h^T + Rb_h
+        candidate = pre(2);  // hr's h columns hold (r * h) R_h^T
       }
       llvm::Value* ht = activate(cg, act[1], clipped(candidate));
       llvm::Value* hPrev = load(h, 0);
@@ -138,17 +145,18 @@ llvm::Function* emitGateKernel(CodegenContext& cg, const Cell& cell, const Recur
   });
 }
 
-/// GRU (linear_before_reset = 0): reset(xw row, hr row, h row, rh row, unused, hidden) writes
-/// r * h, the left operand of the candidate's recurrent GEMM.
+/// GRU (linear_before_reset = 0): reset(xw row, hr row, h row, rh row, unused, Wb, Rb, hidden)
+/// writes r * h, the left operand of the candidate's recurrent GEMM.
 llvm::Function* emitResetKernel(CodegenContext& cg, const Cell& cell, const RecurrentActivation* act,
                                 const std::string& name) {
-  return emitRowLoop(cg, name, 5, [&](const std::vector<llvm::Value*>& a, llvm::Value* j) {
+  return emitRowLoop(cg, name, 7, [&](const std::vector<llvm::Value*>& a, llvm::Value* j) {
     auto& b = cg.builder();
     llvm::Type* f32 = b.getFloatTy();
-    llvm::Value* hidden = b.GetInsertBlock()->getParent()->getArg(5);
+    llvm::Value* hidden = b.GetInsertBlock()->getParent()->getArg(7);
     llvm::Value* r = b.CreateNSWAdd(hidden, j);
-    llvm::Value* v = b.CreateFAdd(b.CreateLoad(f32, b.CreateInBoundsGEP(f32, a[0], r)),
-                                  b.CreateLoad(f32, b.CreateInBoundsGEP(f32, a[1], r)));
+    auto load = [&](size_t operand) -> llvm::Value* { return b.CreateLoad(f32, b.CreateInBoundsGEP(f32, a[operand], r)); };
+    llvm::Value* v = b.CreateFAdd(load(0), load(1));
+    if (cell.bias) v = b.CreateFAdd(v, b.CreateFAdd(load(5), load(6)));
     if (cell.clip) {
       v = b.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, v, llvm::ConstantFP::get(f32, -*cell.clip));
       v = b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum, v, llvm::ConstantFP::get(f32, *cell.clip));
@@ -206,13 +214,11 @@ std::unique_ptr<KernelLaunch> emitRecurrent(CodegenContext& cg, const Node& node
   cell.inputForget = cell.hasC && node.intAttr("input_forget", 0) != 0;
   cell.peepholes = cell.hasC && present(node, kPeepholes);
   const bool hasBias = present(node, kB);
+  cell.bias = hasBias;
   const bool hasH0 = present(node, kInitialH), hasC0 = cell.hasC && present(node, kInitialC);
   const bool hasY = hasOutput(node, 0), hasYh = hasOutput(node, 1), hasYc = cell.hasC && hasOutput(node, 2);
 
-  llvmgemm::GemmConfig config;
-  config.transB = true;
-  config.bias = hasBias ? llvmgemm::GemmBias::PerColumn : llvmgemm::GemmBias::None;
-  llvm::Function* driver = sharedGemmDriver(cg, config);
+  llvm::Function* driver = sharedGemmDriver(cg, llvmgemm::GemmConfig{});
   std::vector<llvm::Function*> gate, reset;
   for (int64_t d = 0; d < dirs; ++d) {
     const RecurrentActivation* act = acts->data() + d * static_cast<int64_t>(perDir);
@@ -249,27 +255,45 @@ std::unique_ptr<KernelLaunch> emitRecurrent(CodegenContext& cg, const Node& node
   };
 
   cg.forLoop(k.begin, k.end, [&](llvm::Value* d) {
-    // Workspace: projection [seq*batch, G*H], hr [batch, G*H], h, c, r*h [batch, H], GEMM's.
+    // Workspace: projection [seq*batch, G*H], hr [batch, G*H], h, c, r*h [batch, H], W^T
+    // [input, G*H], R^T [H, G*H], the GEMM's.
     llvm::Value* projection = b.CreateNSWMul(b.CreateNSWMul(seq, batch), gh);
     llvm::Value* hrSize = b.CreateNSWMul(batch, gh);
+    llvm::Value* wSize = b.CreateNSWMul(inputSize, gh);
     llvm::Value* total = b.CreateNSWAdd(b.CreateNSWAdd(projection, hrSize), b.CreateNSWMul(bh, cg.i64(3)));
+    total = b.CreateNSWAdd(total, b.CreateNSWAdd(wSize, b.CreateNSWMul(hidden, gh)));
     llvm::Value* ws = mallocFloats(cg, b.CreateNSWAdd(total, cg.i64(llvmgemm::gemmWorkspaceFloats(hostTiling()))));
     llvm::Value* xw = ws;
     llvm::Value* hr = floatPointer(cg, ws, projection);
     llvm::Value* h = floatPointer(cg, hr, hrSize);
     llvm::Value* c = floatPointer(cg, h, bh);
     llvm::Value* rh = floatPointer(cg, c, bh);
-    llvm::Value* gemmWs = floatPointer(cg, rh, bh);
+    llvm::Value* wT = floatPointer(cg, rh, bh);
+    llvm::Value* rT = floatPointer(cg, wT, wSize);
+    llvm::Value* gemmWs = floatPointer(cg, rT, b.CreateNSWMul(hidden, gh));
     llvm::Value* wd = floatPointer(cg, buffer(kW), b.CreateNSWMul(d, b.CreateNSWMul(gh, inputSize)));
     llvm::Value* rd = floatPointer(cg, buffer(kR), b.CreateNSWMul(d, b.CreateNSWMul(gh, hidden)));
     llvm::Value* wb = hasBias ? floatPointer(cg, buffer(kB), b.CreateNSWMul(d, b.CreateNSWMul(gh, cg.i64(2)))) : nullptr;
     llvm::Value* rb = hasBias ? floatPointer(cg, wb, gh) : nullptr;
+    llvm::Value* noBias = llvm::ConstantPointerNull::get(b.getPtrTy());
+    if (!hasBias) wb = rb = noBias;
+    // W^T and R^T: [columns, G*H] from [G*H, columns].
+    auto transpose = [&](llvm::Value* from, llvm::Value* columns, llvm::Value* to) {
+      cg.forLoop(cg.i64(0), gh, [&](llvm::Value* g) {
+        cg.forLoop(cg.i64(0), columns, [&](llvm::Value* i) {
+          llvm::Value* v = cg.loadElement(from, b.CreateNSWAdd(b.CreateNSWMul(g, columns), i), DType::Float32);
+          cg.storeElement(v, to, b.CreateNSWAdd(b.CreateNSWMul(i, gh), g), DType::Float32);
+        }, "col");
+      }, "gate");
+    };
+    transpose(wd, inputSize, wT);
+    transpose(rd, hidden, rT);
     llvm::Value* pd = cell.peepholes ? floatPointer(cg, buffer(kPeepholes), b.CreateNSWMul(d, b.CreateNSWMul(hidden, cg.i64(3))))
                                      : llvm::ConstantPointerNull::get(b.getPtrTy());
 
     // 1. Input projection of all time steps.
     llvm::Value* rows = b.CreateNSWMul(seq, batch);
-    callGemm(cg, driver, {rows, gh, inputSize, buffer(kX), inputSize, wd, inputSize, xw, gh, wb}, gemmWs);
+    callGemm(cg, driver, {rows, gh, inputSize, buffer(kX), inputSize, wT, gh, xw, gh}, gemmWs);
 
     // Initial state (zeros where omitted), and zeros in this direction's Y when rows may end early.
     cg.forLoop(cg.i64(0), batch, [&](llvm::Value* bi) {
@@ -323,24 +347,23 @@ std::unique_ptr<KernelLaunch> emitRecurrent(CodegenContext& cg, const Node& node
     cg.forLoop(cg.i64(0), seq, [&](llvm::Value* s) {
       const bool split = cell.op == "GRU" && !cell.lbr;
       llvm::Value* firstCols = split ? b.CreateNSWMul(hidden, cg.i64(2)) : gh;
-      callGemm(cg, driver, {batch, firstCols, hidden, h, hidden, rd, hidden, hr, gh, rb}, gemmWs);
+      callGemm(cg, driver, {batch, firstCols, hidden, h, hidden, rT, gh, hr, gh}, gemmWs);
       if (split) {
         forActiveRows(s, [&](llvm::Value* bi, llvm::Value* t) {
           callPerDirection(reset, {floatPointer(cg, xw, b.CreateNSWMul(xRow(t, bi), gh)),
                                    floatPointer(cg, hr, b.CreateNSWMul(bi, gh)), floatPointer(cg, h, b.CreateNSWMul(bi, hidden)),
-                                   floatPointer(cg, rh, b.CreateNSWMul(bi, hidden)), pd, hidden});
+                                   floatPointer(cg, rh, b.CreateNSWMul(bi, hidden)), pd, wb, rb, hidden});
         });
         llvm::Value* twoH = b.CreateNSWMul(hidden, cg.i64(2));
         callGemm(cg, driver,
-                 {batch, hidden, hidden, rh, hidden, floatPointer(cg, rd, b.CreateNSWMul(twoH, hidden)), hidden,
-                  floatPointer(cg, hr, twoH), gh, hasBias ? floatPointer(cg, rb, twoH) : nullptr},
+                 {batch, hidden, hidden, rh, hidden, floatPointer(cg, rT, twoH), gh, floatPointer(cg, hr, twoH), gh},
                  gemmWs);
       }
       forActiveRows(s, [&](llvm::Value* bi, llvm::Value* t) {
         llvm::Value* hRow = floatPointer(cg, h, b.CreateNSWMul(bi, hidden));
         callPerDirection(gate, {floatPointer(cg, xw, b.CreateNSWMul(xRow(t, bi), gh)),
                                 floatPointer(cg, hr, b.CreateNSWMul(bi, gh)), hRow,
-                                floatPointer(cg, c, b.CreateNSWMul(bi, hidden)), pd, hidden});
+                                floatPointer(cg, c, b.CreateNSWMul(bi, hidden)), pd, wb, rb, hidden});
         if (hasY) copyRow(hRow, floatPointer(cg, out[0], b.CreateNSWMul(yRow(t, d, bi), hidden)));
       });
     }, "step");

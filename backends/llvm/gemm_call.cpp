@@ -24,8 +24,10 @@ void callGemm(CodegenContext& cg, llvm::Function* driver, const GemmCall& g, llv
   llvm::Value* one = llvm::ConstantFP::get(b.getFloatTy(), 1.0);
   llvm::Value* zero = llvm::ConstantFP::get(b.getFloatTy(), 0.0);
   llvm::Value* bias = g.bias ? g.bias : llvm::ConstantPointerNull::get(b.getPtrTy());
-  b.CreateCall(driver, {g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.c, g.ldc, one, zero, bias, cg.i64(0), g.m,
-                        cg.i64(0), g.n, workspace});
+  llvm::CallInst* call = b.CreateCall(driver, {g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.c, g.ldc, one, zero, bias,
+                                               cg.i64(0), g.m, cg.i64(0), g.n, workspace});
+  // A kernel calls the driver at several sites: inlining each copy would only cost compile time.
+  call->addFnAttr(llvm::Attribute::NoInline);
 }
 
 llvm::Value* mallocFloats(CodegenContext& cg, llvm::Value* floats) {

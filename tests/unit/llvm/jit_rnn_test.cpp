@@ -23,15 +23,19 @@ Tensor randomFloats(const std::vector<int64_t>& dims, uint32_t seed, float scale
   return t;
 }
 
-/// Builds a one-node model; null entries of `inputs` are omitted operands; `outputs` names
+/// A model of independent nodes (one JIT compile serves many cases: the GEMM driver is
+/// compiled once per module). Null entries of `inputs` are omitted operands; `outputs` names
 /// the results ("" omits one).
-struct OneNode {
+struct NodesModel {
   Model model;
-  Node* node = nullptr;
   std::vector<Tensor> feeds;
 
-  OneNode(const std::string& op, const std::vector<const Tensor*>& inputs, const std::vector<std::string>& outputs) {
+  std::vector<std::string> outputLabels;  ///< per graph output: which case it belongs to
+
+  Node* add(const std::string& op, const std::vector<const Tensor*>& inputs, const std::vector<std::string>& outputs,
+            const std::string& label = "") {
     Graph& g = *model.graph;
+    const std::string prefix = op + std::to_string(nodes_++) + "_";
     std::vector<Value*> operands;
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (!inputs[i]) {
@@ -39,22 +43,29 @@ struct OneNode {
         continue;
       }
       const std::vector<int64_t>& d = inputs[i]->dims();
-      operands.push_back(g.addInput("in" + std::to_string(i), Type::tensor(inputs[i]->dtype(), Shape({d.begin(), d.end()}))));
+      operands.push_back(g.addInput(prefix + "in" + std::to_string(i), Type::tensor(inputs[i]->dtype(), Shape({d.begin(), d.end()}))));
       feeds.push_back(*inputs[i]);
     }
     while (!operands.empty() && !operands.back()) operands.pop_back();
-    node = g.createNode("", op, operands);
-    node->setName(op + "_0");
+    Node* node = g.createNode("", op, operands);
+    node->setName(prefix + "node");
     node->setSchema(OpRegistry::builtin().lookup("", op));
     for (const std::string& name : outputs) {
-      Value* v = node->addOutput(name);
-      if (v) g.addOutput(v);
+      Value* v = node->addOutput(name.empty() ? name : prefix + name);
+      if (!v) continue;
+      g.addOutput(v);
+      outputLabels.push_back(label + " " + name);
     }
+    return node;
   }
+  size_t nodes() const { return nodes_; }
+
+ private:
+  size_t nodes_ = 0;
 };
 
 /// Runs on the JIT and the reference; compares every output; returns the generated kernels.
-size_t expectSame(const OneNode& m, int threads) {
+size_t expectSame(const NodesModel& m, int threads) {
   auto jit = JitRuntime::compile(m.model, {.threads = threads});
   EXPECT_TRUE(jit) << (jit ? "" : jit.status().str());
   if (!jit) return 0;
@@ -66,7 +77,7 @@ size_t expectSame(const OneNode& m, int threads) {
     EXPECT_TRUE(got) << (got ? "" : got.status().str());
     if (!got) return 0;
     for (size_t i = 0; i < want->size(); ++i)
-      EXPECT_EQ(testing::compareTensors((*got)[i], (*want)[i], 1e-5), "") << "output " << i << " run " << run;
+      EXPECT_EQ(testing::compareTensors((*got)[i], (*want)[i], 1e-5), "") << m.outputLabels[i] << " run " << run;
   }
   for (const auto& f : (*jit)->stats().fallbacks) ADD_FAILURE() << "fallback: " << f.node << ": " << f.reason;
   return (*jit)->stats().generatedKernels;
@@ -77,18 +88,17 @@ struct RecurrentCase {
   int64_t layout, batch, hidden;
   bool bias, lens, initialH, initialC, peepholes;
   int64_t linearBeforeReset = 0;
-  int threads = 1;
 };
 
 std::string describe(const RecurrentCase& c) {
   return c.op + " " + c.direction + " layout=" + std::to_string(c.layout) + " batch=" + std::to_string(c.batch) +
          " hidden=" + std::to_string(c.hidden) + (c.bias ? " B" : "") + (c.lens ? " lens" : "") +
          (c.initialH ? " h0" : "") + (c.initialC ? " c0" : "") + (c.peepholes ? " P" : "") +
-         " lbr=" + std::to_string(c.linearBeforeReset) + " threads=" + std::to_string(c.threads);
+         " lbr=" + std::to_string(c.linearBeforeReset);
 }
 
-std::unique_ptr<OneNode> recurrentModel(const RecurrentCase& c, std::vector<std::string> outputs,
-                                        const std::function<void(Node&)>& attrs = {}) {
+void addRecurrent(NodesModel& m, const RecurrentCase& c, std::vector<std::string> outputs,
+                  const std::function<void(Node&)>& attrs = {}) {
   const int64_t seq = 5, inputSize = 6, dirs = c.direction == "bidirectional" ? 2 : 1;
   const int64_t gates = c.op == "LSTM" ? 4 : c.op == "GRU" ? 3 : 1;
   const bool lstm = c.op == "LSTM";
@@ -105,18 +115,18 @@ std::unique_ptr<OneNode> recurrentModel(const RecurrentCase& c, std::vector<std:
                                        c.initialH ? &h0 : nullptr};
   if (lstm) inputs.insert(inputs.end(), {c.initialC ? &c0 : nullptr, c.peepholes ? &p : nullptr});
   if (!lstm && outputs.size() > 2) outputs.resize(2);
-  auto m = std::make_unique<OneNode>(c.op, inputs, outputs);
-  m->node->setAttr("hidden_size", Attribute(c.hidden));
-  m->node->setAttr("direction", Attribute(c.direction));
-  m->node->setAttr("layout", Attribute(c.layout));
-  if (c.op == "GRU") m->node->setAttr("linear_before_reset", Attribute(c.linearBeforeReset));
-  if (attrs) attrs(*m->node);
-  return m;
+  Node* node = m.add(c.op, inputs, outputs, describe(c));
+  node->setAttr("hidden_size", Attribute(c.hidden));
+  node->setAttr("direction", Attribute(c.direction));
+  node->setAttr("layout", Attribute(c.layout));
+  if (c.op == "GRU") node->setAttr("linear_before_reset", Attribute(c.linearBeforeReset));
+  if (attrs) attrs(*node);
 }
 
 TEST(JitRecurrent, EveryDirectionLayoutAndOptionalInput) {
   int variant = 0;
   for (const char* op : {"LSTM", "GRU", "RNN"}) {
+    NodesModel single, pool;  // run on one thread and on two
     for (const char* direction : {"forward", "reverse", "bidirectional"}) {
       for (int64_t layout : {0, 1}) {
         for (int options = 0; options < 2; ++options, ++variant) {
@@ -124,47 +134,40 @@ TEST(JitRecurrent, EveryDirectionLayoutAndOptionalInput) {
           RecurrentCase c{op, direction, layout, variant % 2 ? 3 : 1, variant % 3 == 0 ? 5 : 9,
                           all, all, all || variant % 4 == 1, all, all};
           c.linearBeforeReset = variant % 2;
-          c.threads = variant % 3 == 2 ? 2 : 1;
           if (!all && variant % 5 == 0) c.lens = true;  // lengths without the other inputs
-          SCOPED_TRACE(describe(c));
-          auto m = recurrentModel(c, {"y", "y_h", "y_c"});
-          EXPECT_EQ(expectSame(*m, c.threads), 1u);
+          addRecurrent(variant % 3 == 2 ? pool : single, c, {"y", "y_h", "y_c"});
         }
       }
     }
+    SCOPED_TRACE(op);
+    EXPECT_EQ(expectSame(single, 1), single.nodes());
+    EXPECT_EQ(expectSame(pool, 2), pool.nodes());
   }
 }
 
-TEST(JitRecurrent, OmittedOutputs) {
+TEST(JitRecurrent, OmittedOutputsActivationsAndClip) {
+  NodesModel m;
   for (const char* op : {"LSTM", "GRU"}) {
     RecurrentCase c{op, "bidirectional", 0, 3, 7, true, true, true, true, false};
-    auto onlyY = recurrentModel(c, {"y"});
-    EXPECT_EQ(expectSame(*onlyY, 1), 1u) << op;
-    auto noY = recurrentModel(c, {"", "y_h", "y_c"});
-    EXPECT_EQ(expectSame(*noY, 2), 1u) << op;
+    addRecurrent(m, c, {"y"});
+    addRecurrent(m, c, {"", "y_h", "y_c"});
   }
-}
-
-TEST(JitRecurrent, ActivationsAttributeAndClip) {
   auto strings = [](std::vector<std::string> v) { return Attribute(std::move(v)); };
   RecurrentCase rnn{"RNN", "bidirectional", 0, 3, 7, true, false, true, false, false};
-  auto m = recurrentModel(rnn, {"y", "y_h"}, [&](Node& n) { n.setAttr("activations", strings({"Relu", "Sigmoid"})); });
-  EXPECT_EQ(expectSame(*m, 1), 1u);
+  addRecurrent(m, rnn, {"y", "y_h"}, [&](Node& n) { n.setAttr("activations", strings({"Relu", "Sigmoid"})); });
   RecurrentCase lstm{"LSTM", "forward", 1, 3, 9, true, true, true, true, true};
-  m = recurrentModel(lstm, {"y", "y_h", "y_c"}, [&](Node& n) {
+  addRecurrent(m, lstm, {"y", "y_h", "y_c"}, [&](Node& n) {
     n.setAttr("activations", strings({"HardSigmoid", "Relu", "Tanh"}));
     n.setAttr("clip", Attribute(0.75f));
   });
-  EXPECT_EQ(expectSame(*m, 1), 1u);
   RecurrentCase gru{"GRU", "reverse", 0, 1, 5, true, false, false, false, false};
-  m = recurrentModel(gru, {"y", "y_h"}, [&](Node& n) {
+  addRecurrent(m, gru, {"y", "y_h"}, [&](Node& n) {
     n.setAttr("activations", strings({"Sigmoid", "Relu"}));
     n.setAttr("clip", Attribute(1.5f));
   });
-  EXPECT_EQ(expectSame(*m, 1), 1u);
   RecurrentCase forget{"LSTM", "reverse", 0, 3, 5, true, true, false, false, true};
-  m = recurrentModel(forget, {"y", "y_h", "y_c"}, [&](Node& n) { n.setAttr("input_forget", Attribute(int64_t{1})); });
-  EXPECT_EQ(expectSame(*m, 1), 1u);
+  addRecurrent(m, forget, {"y", "y_h", "y_c"}, [&](Node& n) { n.setAttr("input_forget", Attribute(int64_t{1})); });
+  EXPECT_EQ(expectSame(m, 2), m.nodes());
 }
 
 TEST(JitEinsum, EquationsTorchExports) {
@@ -186,22 +189,25 @@ TEST(JitEinsum, EquationsTorchExports) {
       {"bi,bi->b", {{6, 11}, {1, 11}}},
   };
   uint32_t seed = 20;
+  NodesModel m;
+  std::vector<Tensor> tensors;
+  tensors.reserve(32);
   for (const Case& c : cases) {
-    std::vector<Tensor> tensors;
-    for (const auto& s : c.shapes) tensors.push_back(randomFloats(s, seed++));
     std::vector<const Tensor*> inputs;
-    for (const Tensor& t : tensors) inputs.push_back(&t);
-    OneNode m("Einsum", inputs, {"y"});
-    m.node->setAttr("equation", Attribute(c.equation));
-    SCOPED_TRACE(c.equation);
-    EXPECT_EQ(expectSame(m, seed % 2 ? 2 : 1), 1u);
+    for (const auto& s : c.shapes) {
+      tensors.push_back(randomFloats(s, seed++));
+      inputs.push_back(&tensors.back());
+    }
+    m.add("Einsum", inputs, {"y"}, c.equation)->setAttr("equation", Attribute(c.equation));
   }
+  EXPECT_EQ(expectSame(m, 1), m.nodes());
+  EXPECT_EQ(expectSame(m, 2), m.nodes());
 }
 
 TEST(JitEinsum, DiagonalFallsBackWithReason) {
   Tensor x = randomFloats({4, 4}, 1);
-  OneNode m("Einsum", {&x}, {"y"});
-  m.node->setAttr("equation", Attribute(std::string("ii->i")));
+  NodesModel m;
+  m.add("Einsum", {&x}, {"y"})->setAttr("equation", Attribute(std::string("ii->i")));
   auto jit = JitRuntime::compile(m.model);
   ASSERT_TRUE(jit);
   ASSERT_EQ((*jit)->stats().fallbacks.size(), 1u);
