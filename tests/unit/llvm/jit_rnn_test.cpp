@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "backends/llvm/launches.h"
 #include "backends/llvm/runtime.h"
 #include "backends/reference/interpreter.h"
 #include "ir/op_registry.h"
@@ -215,6 +216,36 @@ TEST(JitEinsum, DiagonalFallsBackWithReason) {
   auto got = (*jit)->run(m.feeds);
   ASSERT_TRUE(got);
   EXPECT_EQ(testing::compareTensors((*got)[0], (*reference::runModel(m.model, m.feeds))[0], 1e-5), "");
+}
+
+/// Encodes `original`, decodes it for `node` and checks both bind `dims` alike (what a model
+/// library replays).
+void expectCodecRoundTrip(const KernelLaunch& original, const Node& node, const std::vector<std::vector<int64_t>>& dims) {
+  std::vector<int64_t> codes;
+  original.encode(codes);
+  std::span<const int64_t> rest(codes);
+  auto decoded = decodeLaunch(rest, node);
+  ASSERT_TRUE(decoded) << decoded.status().str();
+  EXPECT_TRUE(rest.empty());
+  LaunchShape a, b;
+  ASSERT_TRUE(original.bind(dims, a));
+  ASSERT_TRUE((*decoded)->bind(dims, b));
+  EXPECT_EQ(a.outputDims, b.outputDims);
+  EXPECT_EQ(a.kernelDims, b.kernelDims);
+  EXPECT_EQ(a.iterations, b.iterations);
+}
+
+TEST(JitRecurrent, LaunchesReadBackFromTheirEncoding) {
+  Tensor x = randomFloats({2, 3}, 1), y = randomFloats({3, 4}, 2);
+  NodesModel m;
+  Node* einsum = m.add("Einsum", {&x, &y}, {"z"});
+  einsum->setAttr("equation", Attribute(std::string("ij,jk->ik")));
+  expectCodecRoundTrip(EinsumLaunch(*einsum, {2, 2}), *einsum, {{2, 3}, {3, 4}});
+  // LSTM, layout 1, bidirectional: X [batch 3, seq 5, input 6], W, R, B, lens, h0, c0, P.
+  expectCodecRoundTrip(RecurrentLaunch(4, 2, true), *einsum,
+                       {{3, 5, 6}, {2, 28, 6}, {2, 28, 7}, {2, 56}, {3}, {3, 2, 7}, {3, 2, 7}, {2, 21}});
+  LaunchShape shape;
+  EXPECT_FALSE(RecurrentLaunch(4, 2, true).bind(std::vector<std::vector<int64_t>>{{3, 5, 6}, {1, 28, 6}, {1, 28, 7}}, shape));
 }
 
 }  // namespace
