@@ -37,6 +37,8 @@ Emitter findEmitter(const std::string& domain, const std::string& op) {
     for (const char* name : {"Gather", "ScatterND"}) t[{"", name}] = emitIndexed;
     t[{"", "Pad"}] = emitPad;
     t[{"", "Div"}] = emitDivision;
+    for (const char* name : {"LSTM", "GRU", "RNN"}) t[{"", name}] = emitRecurrent;
+    t[{"", "Einsum"}] = emitEinsum;
     return t;
   }();
   auto it = table.find({domain, op});

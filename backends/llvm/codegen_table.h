@@ -46,4 +46,9 @@ std::unique_ptr<KernelLaunch> emitIndexed(CodegenContext&, const Node&, const st
 /// Pad: constant, reflect, edge (emit_pad.cpp).
 std::unique_ptr<KernelLaunch> emitPad(CodegenContext&, const Node&, const std::string&, std::string*);
 
+/// LSTM, GRU, RNN: input projection GEMM, per-step recurrent GEMM and gate kernel (emit_rnn.cpp).
+std::unique_ptr<KernelLaunch> emitRecurrent(CodegenContext&, const Node&, const std::string&, std::string*);
+/// Einsum as gathers and batched GEMMs (emit_einsum.cpp).
+std::unique_ptr<KernelLaunch> emitEinsum(CodegenContext&, const Node&, const std::string&, std::string*);
+
 }  // namespace kiln::llvmjit

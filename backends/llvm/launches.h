@@ -23,6 +23,7 @@ enum class LaunchTag : int64_t {
   // Shape chains and indexing (launches_shape.h).
   ShapeOf = 120, SameShape = 121, ConstantOfShape = 122, Gather = 123, ScatterND = 124, Expand = 125,
   RuntimeCopy = 126, RuntimeSlice = 127, Pad = 128, CheckedDiv = 129,
+  Recurrent = 140, Einsum = 141
 };
 
 /// Reads one launch written by KernelLaunch::encode from the front of `codes` (advancing it).
@@ -187,6 +188,33 @@ class SliceLaunch final : public KernelLaunch {
  private:
   size_t rank_;
   std::vector<int64_t> starts_, ends_, axes_, steps_;
+};
+
+/// LSTM / GRU / RNN: kernelDims = seq, batch, inputSize, hidden; one iteration per direction.
+/// Output dims follow `layout`; every result gets its dims (the kernel skips omitted ones).
+class RecurrentLaunch final : public KernelLaunch {
+ public:
+  RecurrentLaunch(int64_t gates, int64_t dirs, bool layout1) : gates_(gates), dirs_(dirs), layout1_(layout1) {}
+  bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override;
+  void encode(std::vector<int64_t>& out) const override;
+
+ private:
+  int64_t gates_, dirs_;
+  bool layout1_;
+};
+
+/// Einsum lowered to gathers and batched GEMMs (einsum_plan.h): kernelDims = the size of
+/// every label, then each operand's stride per dim. One iteration.
+class EinsumLaunch final : public KernelLaunch {
+ public:
+  /// `ranks`: the operands' ranks the kernel was generated for.
+  EinsumLaunch(const Node& node, std::vector<int64_t> ranks) : node_(node), ranks_(std::move(ranks)) {}
+  bool bind(std::span<const std::vector<int64_t>> inputDims, LaunchShape& launch) const override;
+  void encode(std::vector<int64_t>& out) const override;
+
+ private:
+  const Node& node_;
+  std::vector<int64_t> ranks_;
 };
 
 }  // namespace kiln::llvmjit

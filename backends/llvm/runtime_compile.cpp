@@ -62,7 +62,8 @@ void generateSteps(CodegenContext& cg, const Graph& graph, const std::string& pr
       ++stats.nodes;
       std::string why;
       Emitter emitter = findEmitter(node->domain(), node->opType());
-      const bool outputsTyped = node->output(0) && CodegenContext::isSupportedDType(node->output(0)->dtype());
+      const Value* firstOutput = node->output(0) ? node->output(0) : node->output(1);  // RNN Y may be omitted
+      const bool outputsTyped = firstOutput && CodegenContext::isSupportedDType(firstOutput->dtype());
       if (emitter && outputsTyped) {
         step.kernelName = kernelName(prefix, index, *node);
         step.launch = emitter(cg, *node, step.kernelName, &why);

@@ -7,25 +7,18 @@
 #include <map>
 #include <set>
 
+#include "backends/reference/einsum_equation.h"
 #include "backends/reference/families.h"
 #include "backends/reference/tensor_util_b.h"
 
 namespace kiln::reference {
 namespace {
 
-/// Letters are labels 0..51; ellipsis dims are labels 52.. (right-aligned across operands).
-constexpr int kEllipsisBase = 52;
-
 int letterLabel(char c) {
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;  // numpy sorts upper case first
   if (c >= 'A' && c <= 'Z') return c - 'A';
   return -1;
 }
-
-struct Equation {
-  std::vector<std::vector<int>> inputs;  ///< labels per operand dim
-  std::vector<int> output;
-};
 
 /// Labels of one term for an operand of `rank` (rank < 0: the output term, where `...`
 /// stands for all `ellipsisDims`).
@@ -55,7 +48,9 @@ Expected<std::vector<int>> parseTerm(std::string_view term, int64_t rank, int64_
   return labels;
 }
 
-Expected<Equation> parseEquation(std::string eq, const std::vector<int64_t>& ranks) {
+}  // namespace
+
+Expected<EinsumEquation> parseEinsumEquation(std::string eq, const std::vector<int64_t>& ranks) {
   eq.erase(std::remove(eq.begin(), eq.end(), ' '), eq.end());
   const size_t arrow = eq.find("->");
   const std::string lhs = eq.substr(0, arrow);
@@ -75,7 +70,7 @@ Expected<Equation> parseEquation(std::string eq, const std::vector<int64_t>& ran
       if (letterLabel(c) >= 0) ++letters;
     if (terms[i].find("...") != std::string::npos) ellipsisDims = std::max(ellipsisDims, ranks[i] - letters);
   }
-  Equation e;
+  EinsumEquation e;
   for (size_t i = 0; i < terms.size(); ++i) {
     KILN_ASSIGN_OR_RETURN(labels, parseTerm(terms[i], ranks[i], ellipsisDims, nullptr));
     e.inputs.push_back(std::move(labels));
@@ -102,6 +97,8 @@ Expected<Equation> parseEquation(std::string eq, const std::vector<int64_t>& ran
   }
   return e;
 }
+
+namespace {
 
 /// A dense row-major tensor whose dims carry einsum labels.
 template <typename T>
@@ -276,7 +273,7 @@ Labeled<C> load(const Tensor& t, const std::vector<int>& labels) {
 }
 
 template <typename C>
-Status runEinsum(KernelContext& ctx, const Equation& eq, DType dtype) {
+Status runEinsum(KernelContext& ctx, const EinsumEquation& eq, DType dtype) {
   const size_t numInputs = eq.inputs.size();
   std::set<int> outputSet(eq.output.begin(), eq.output.end());
   // Labels needed after operand i: the output's and those of every later operand.
@@ -326,7 +323,7 @@ Status einsumKernel(KernelContext& ctx) {
   }
   const Attribute* a = ctx.node.attr("equation");
   if (!a || a->kind() != AttrKind::String) return ctx.error("missing equation attribute");
-  KILN_ASSIGN_OR_RETURN(eq, parseEquation(a->s(), ranks));
+  KILN_ASSIGN_OR_RETURN(eq, parseEinsumEquation(a->s(), ranks));
   switch (dtype) {
     case DType::Float32: case DType::Float16: case DType::BFloat16: return runEinsum<float>(ctx, eq, dtype);
     case DType::Float64: return runEinsum<double>(ctx, eq, dtype);

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "backends/reference/families.h"
+#include "backends/reference/recurrent_activation.h"
 #include "backends/reference/tensor_util_b.h"
 
 namespace kiln::reference {
@@ -15,28 +16,9 @@ namespace {
 
 enum class Cell { Lstm, Gru, Rnn };
 
-struct Activation {
-  std::string name;  ///< lower case
-  float alpha = 0, beta = 0;
+}  // namespace
 
-  template <typename T>
-  T operator()(T x) const {
-    if (name == "sigmoid") return T(1) / (T(1) + std::exp(-x));
-    if (name == "tanh") return std::tanh(x);
-    if (name == "relu") return std::max(x, T(0));
-    if (name == "affine") return T(alpha) * x + T(beta);
-    if (name == "leakyrelu") return x >= 0 ? x : T(alpha) * x;
-    if (name == "thresholdedrelu") return x > T(alpha) ? x : T(0);
-    if (name == "scaledtanh") return T(alpha) * std::tanh(T(beta) * x);
-    if (name == "hardsigmoid") return std::clamp(T(alpha) * x + T(beta), T(0), T(1));
-    if (name == "elu") return x >= 0 ? x : T(alpha) * (std::exp(x) - T(1));
-    if (name == "softsign") return x / (T(1) + std::abs(x));
-    return std::log1p(std::exp(x));  // softplus (names were checked when parsed)
-  }
-};
-
-/// Default alpha/beta of the activations that take them (those of the matching ONNX ops).
-bool activationDefaults(const std::string& name, bool* usesAlpha, float* alpha, bool* usesBeta, float* beta) {
+bool recurrentActivationDefaults(const std::string& name, bool* usesAlpha, float* alpha, bool* usesBeta, float* beta) {
   *usesAlpha = *usesBeta = false;
   *alpha = *beta = 0;
   if (name == "affine") *usesAlpha = *usesBeta = true, *alpha = 1, *beta = 0;
@@ -53,14 +35,13 @@ bool activationDefaults(const std::string& name, bool* usesAlpha, float* alpha, 
 /// The activations of every direction, in order (f, g[, h] of direction 0, then direction 1).
 /// activation_alpha / activation_beta are consumed in list order by the activations that take
 /// them, as ONNX Runtime does.
-Expected<std::vector<Activation>> readActivations(const Node& node, Cell cell, int64_t dirs) {
+Expected<std::vector<RecurrentActivation>> readRecurrentActivations(const Node& node, size_t perDir, int64_t dirs) {
   std::vector<std::string> names;
   if (const Attribute* a = node.attr("activations"); a && a->kind() == AttrKind::Strings) names = a->strings();
-  const size_t perDir = cell == Cell::Lstm ? 3 : cell == Cell::Gru ? 2 : 1;
   if (names.empty()) {
     static const char* kLstm[] = {"Sigmoid", "Tanh", "Tanh"};
     static const char* kGru[] = {"Sigmoid", "Tanh"};
-    for (size_t i = 0; i < perDir; ++i) names.push_back(cell == Cell::Lstm ? kLstm[i] : cell == Cell::Gru ? kGru[i] : "Tanh");
+    for (size_t i = 0; i < perDir; ++i) names.push_back(perDir == 3 ? kLstm[i] : perDir == 2 ? kGru[i] : "Tanh");
   }
   if (names.size() == perDir && dirs == 2) {
     auto copy = names;
@@ -73,12 +54,12 @@ Expected<std::vector<Activation>> readActivations(const Node& node, Cell cell, i
   if (const Attribute* a = node.attr("activation_alpha"); a && a->kind() == AttrKind::Floats) alphas = a->floats();
   if (const Attribute* a = node.attr("activation_beta"); a && a->kind() == AttrKind::Floats) betas = a->floats();
   size_t nextAlpha = 0, nextBeta = 0;
-  std::vector<Activation> out;
+  std::vector<RecurrentActivation> out;
   for (const std::string& n : names) {
-    Activation act;
+    RecurrentActivation act;
     for (char c : n) act.name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     bool usesAlpha, usesBeta;
-    if (!activationDefaults(act.name, &usesAlpha, &act.alpha, &usesBeta, &act.beta))
+    if (!recurrentActivationDefaults(act.name, &usesAlpha, &act.alpha, &usesBeta, &act.beta))
       return Status::error("unknown activation '" + n + "'");
     if (usesAlpha && nextAlpha < alphas.size()) act.alpha = alphas[nextAlpha++];
     if (usesBeta && nextBeta < betas.size()) act.beta = betas[nextBeta++];
@@ -86,6 +67,10 @@ Expected<std::vector<Activation>> readActivations(const Node& node, Cell cell, i
   }
   return out;
 }
+
+namespace {
+
+using Activation = RecurrentActivation;
 
 /// Swaps the first two dims of a 3-D tensor held as T (layout 1 <-> layout 0).
 template <typename T>
@@ -119,7 +104,7 @@ Status runRecurrent(KernelContext& ctx, Cell cell) {
   for (size_t i = 0; i < ctx.inputs.size(); ++i)
     if (i != 4 && ctx.hasInput(i) && ctx.input(i).dtype() != x.dtype())
       return ctx.error("input " + std::to_string(i) + " has a different element type than X");
-  KILN_ASSIGN_OR_RETURN(acts, readActivations(node, cell, dirs));
+  KILN_ASSIGN_OR_RETURN(acts, readRecurrentActivations(node, cell == Cell::Lstm ? 3 : cell == Cell::Gru ? 2 : 1, dirs));
   const float clip = node.floatAttr("clip", 0.0f);
   const bool useClip = node.attr("clip") != nullptr && clip > 0;
   const bool linearBeforeReset = node.intAttr("linear_before_reset", 0) != 0;

@@ -196,6 +196,12 @@ Expected<std::unique_ptr<KernelLaunch>> decodeLaunch(std::span<const int64_t>& c
       launch = std::make_unique<SliceLaunch>(rank, std::move(starts), std::move(ends), std::move(axes), std::move(steps));
       break;
     }
+    case LaunchTag::Recurrent: {
+      const int64_t gates = r.next(), dirs = r.next();
+      launch = std::make_unique<RecurrentLaunch>(gates, dirs, r.next() != 0);
+      break;
+    }
+    case LaunchTag::Einsum: launch = std::make_unique<EinsumLaunch>(node, r.vector()); break;
     default:
       if (!r.bad && isShapeFamilyTag(tag)) launch = decodeShapeFamilyLaunch(tag, codes, node);
       else r.bad = true;

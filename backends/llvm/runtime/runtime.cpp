@@ -246,14 +246,15 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
       }
       for (size_t k = 0; k < step.outputs.size(); ++k) {
         const int id = step.outputs[k];
-        if (id < 0 || k > 0) {
+        // Results past the launch's outputDims are not written by the kernel (left unset).
+        if (id < 0 || k >= launch.outputDims.size()) {
           pointers[b++] = nullptr;
           continue;
         }
         if (planned) {
           slots[id] = &*p.arenaValue[id];
         } else {
-          owned[id] = Tensor::zeros(values[id]->dtype(), launch.outputDims[0]);
+          owned[id] = Tensor::zeros(values[id]->dtype(), launch.outputDims[k]);
           slots[id] = &owned[id];
         }
         pointers[b++] = const_cast<std::byte*>(tensorOf(slots[id])->rawData());
@@ -354,11 +355,14 @@ Status Program::executeValues(const std::vector<RuntimeValue>& inputValues, std:
       for (int id : steps[si].freeAfter) lastStep[id] = static_cast<int>(si);
     for (size_t si = 0; si < steps.size(); ++si) {
       const Step& step = steps[si];
-      if (step.kind != Step::Kind::Generated || p.shapeFallback[si] || step.outputs.empty() || step.outputs[0] < 0) continue;
-      const int id = step.outputs[0];
-      const size_t bytes = static_cast<size_t>(elementCount(p.valueDims[id])) * dtypeSize(values[id]->dtype());
-      lifetimes.push_back({bytes, si, static_cast<size_t>(std::max<int>(lastStep[id], static_cast<int>(si)))});
-      ids.push_back(id);
+      if (step.kind != Step::Kind::Generated || p.shapeFallback[si]) continue;
+      for (size_t k = 0; k < step.outputs.size() && k < p.launches[si].outputDims.size(); ++k) {
+        const int id = step.outputs[k];
+        if (id < 0) continue;
+        const size_t bytes = static_cast<size_t>(elementCount(p.valueDims[id])) * dtypeSize(values[id]->dtype());
+        lifetimes.push_back({bytes, si, static_cast<size_t>(std::max<int>(lastStep[id], static_cast<int>(si)))});
+        ids.push_back(id);
+      }
     }
     MemoryPlan memory = planMemory(lifetimes);
     void* raw = memory.arenaBytes ? std::aligned_alloc(kArenaAlignment, memory.arenaBytes) : nullptr;
