@@ -18,7 +18,8 @@ class CodegenContext;
 class JitEngine;
 struct ControlStep;
 
-/// A shape-inferred copy of the model's graph (what kernels are generated for).
+/// A shape-inferred copy of the model's graph, lowered for code generation (jit_lowering.h):
+/// what kernels are generated for.
 Expected<std::unique_ptr<Graph>> shapeInferredCopy(const Model& model);
 
 /// Generates one kernel per node of `graph` that has generated code into `module` (named

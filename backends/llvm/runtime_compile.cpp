@@ -13,6 +13,7 @@
 #include "backends/llvm/codegen_table.h"
 #include "backends/llvm/control_step.h"
 #include "backends/llvm/jit_engine.h"
+#include "backends/llvm/jit_lowering.h"
 #include "backends/llvm/kernel_module.h"
 #include "backends/llvm/runtime_impl.h"
 #include "ir/shape_inference.h"
@@ -93,6 +94,8 @@ void generateSteps(CodegenContext& cg, const Graph& graph, const std::string& pr
 Expected<std::unique_ptr<Graph>> shapeInferredCopy(const Model& model) {
   std::unique_ptr<Graph> graph = model.graph->clone();
   if (Status s = inferShapes(*graph); !s) return s.inFile(model.sourcePath);
+  opset::NameGen names(model);
+  if (Status s = lowerForCodegen(*graph, names); !s) return s.inFile(model.sourcePath);
   return graph;
 }
 

@@ -111,7 +111,7 @@ std::shared_ptr<T> alignedArray(size_t bytes) {
 
 }  // namespace
 
-void JitRuntime::Impl::prepackConstants() {
+void Program::prepackConstants() {
   packed.assign(steps.size(), nullptr);
   for (size_t si = 0; si < steps.size(); ++si) {
     const Step& step = steps[si];
@@ -130,7 +130,7 @@ void JitRuntime::Impl::prepackConstants() {
   }
 }
 
-void JitRuntime::Impl::reserveWorkspaces(size_t bytes) {
+void Program::reserveWorkspaces(size_t bytes) {
   if (bytes <= workspaceBytes) return;
   for (auto& w : workspaces) w = alignedArray<std::byte>(bytes);
   workspaceBytes = bytes;
