@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Every corpus model run on the JIT (`kiln run --backend jit`, 1 and 2 threads) matches ONNX
 Runtime on the same inputs within max-abs-diff 1e-5 (2e-5 for mobilenet_v2, see
-ATOL_BY_MODEL), and reports how many of its nodes fell back to reference kernels.
+ATOL_BY_MODEL), with every node on generated code: a node falling back to its reference kernel
+fails the model (kiln bench MODEL --stats lists which and why).
 
     tests/e2e/jit_corpus.py KILN CORPUS_DIR WORK_DIR
 """
@@ -42,6 +43,8 @@ def main(kiln, corpus, work):
             m = FALLBACK_LINE.search(err)
             fallbacks = f"{m.group(1)}/{m.group(2)} nodes on reference kernels" if m else "no fallbacks"
             problems = compare(expected, dict(np.load(out)), atol=atol)
+            if m:
+                problems.append(f"{fallbacks}: every corpus node must have generated code")
             summary.check(f"{name} ({fallbacks})", problems)
     summary.finish()
 
