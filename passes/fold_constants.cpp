@@ -9,6 +9,9 @@
 // Both skips are counted (skipped-by-cap, skipped-by-budget). Nodes holding subgraphs
 // (If/Loop/Scan) are not folded: their bodies may be large and are folded inside instead.
 
+#include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <unordered_set>
 
 #include "backends/reference/interpreter.h"
@@ -42,6 +45,30 @@ class FoldConstantsPass final : public Pass {
   }
 
  private:
+  uint64_t capFor(uint64_t inBytes) const {
+    return std::max<uint64_t>(static_cast<uint64_t>(maxBytes_), static_cast<uint64_t>(maxGrowth_ * static_cast<double>(inBytes)));
+  }
+
+  /// Bytes of the node's results by their inferred types, when every one is static (saturating).
+  static std::optional<uint64_t> inferredResultBytes(const Node& n) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < n.numOutputs(); ++i) {
+      const Value* v = n.output(i);
+      if (!v) continue;
+      if (!v->type().isTensor() || !v->shape().isRanked() || v->dtype() == DType::Undefined ||
+          v->dtype() == DType::String)
+        return std::nullopt;
+      uint64_t bytes = dtypeSize(v->dtype());
+      for (const Dim& d : v->shape().dims()) {
+        if (!d.isStatic() || d.value() < 0) return std::nullopt;
+        const auto size = static_cast<uint64_t>(d.value());
+        bytes = size != 0 && bytes > UINT64_MAX / size ? UINT64_MAX : bytes * size;
+      }
+      total = total > UINT64_MAX - bytes ? UINT64_MAX : total + bytes;
+    }
+    return total;
+  }
+
   bool foldable(const Node& n, const PassContext& ctx) const {
     if (isOnnxOp(n, "Constant") || n.numInputs() == 0 || n.numOutputs() == 0) return false;
     if (!n.subgraphs().empty()) return false;
@@ -74,6 +101,12 @@ class FoldConstantsPass final : public Pass {
       storage.emplace_back(*t);  // shares the bytes
       args[i] = &storage.back();
     }
+    // Results whose inferred size is over the cap are not even computed: a scalar Expanded to
+    // 2^31 elements would take seconds and gigabytes only to be thrown away.
+    if (auto bytes = inferredResultBytes(n); bytes && *bytes > capFor(inBytes)) {
+      ctx.stat(name(), "skipped-by-cap");
+      return false;
+    }
 
     auto results = reference::Interpreter().runNode(n, args);
     if (!results) {
@@ -92,9 +125,7 @@ class FoldConstantsPass final : public Pass {
       outBytes += t->byteSize();
     }
 
-    auto limit = std::max<uint64_t>(static_cast<uint64_t>(maxBytes_),
-                                    static_cast<uint64_t>(maxGrowth_ * static_cast<double>(inBytes)));
-    if (outBytes > limit) {
+    if (outBytes > capFor(inBytes)) {
       ctx.stat(name(), "skipped-by-cap");
       return false;
     }
