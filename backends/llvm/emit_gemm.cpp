@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "backends/llvm/codegen_table.h"
+#include "backends/llvm/gemm_call.h"
 #include "backends/llvm/launches.h"
 #include "backends/llvm/gemm/gemm_codegen.h"
 #include "backends/reference/window_geometry.h"
@@ -20,30 +21,12 @@ namespace {
 
 using llvmgemm::GemmConfig;
 
-const llvmgemm::GemmTiling& tiling() {
-  static const llvmgemm::GemmTiling t = llvmgemm::hostGemmTiling();
-  return t;
-}
-
-/// The driver for `config` (its name derived from the options), emitted once per module.
-llvm::Function* gemmDriver(CodegenContext& cg, GemmConfig config) {
-  config.tiling = tiling();
-  config.name = std::string("kiln_gemm") + (config.transA ? "_ta" : "") + (config.transB ? "_tb" : "") +
-                (config.prepackedA ? "_pa" : "") +
-                (config.prepackedB ? "_pp" : "") +
-                (config.bias == llvmgemm::GemmBias::PerRow      ? "_brow"
-                 : config.bias == llvmgemm::GemmBias::PerColumn ? "_bcol"
-                                                                 : "");
-  if (llvm::Function* f = cg.module().getFunction(config.name)) return f;
-  return llvmgemm::emitGemmKernel(cg.module(), config);
-}
-
 bool isRankedF32(const Value* v) {
   return v && v->type().isTensor() && v->dtype() == DType::Float32 && v->shape().isRanked();
 }
 
 GemmLayout layout() {
-  return {tiling().mr, tiling().nr, llvmgemm::gemmWorkspaceFloats(tiling())};
+  return {hostTiling().mr, hostTiling().nr, llvmgemm::gemmWorkspaceFloats(hostTiling())};
 }
 
 /// The pre-packed constant and the workspace: the two buffers after a kernel's results.
@@ -108,10 +91,10 @@ std::unique_ptr<KernelLaunch> emitMatMul(CodegenContext& cg, const Node& node, c
     *whyNot = "only f32 MatMul of operands of rank >= 2 is generated";
     return nullptr;
   }
-  llvm::Function* driver = gemmDriver(cg, GemmConfig{});
+  llvm::Function* driver = sharedGemmDriver(cg, GemmConfig{});
   GemmConfig packedConfig;
   packedConfig.prepackedB = true;
-  llvm::Function* packedDriver = gemmDriver(cg, packedConfig);
+  llvm::Function* packedDriver = sharedGemmDriver(cg, packedConfig);
   auto& b = cg.builder();
   KernelBody k = cg.beginKernel(name, 3 + kExtraKernelBuffers, 7);
   llvm::Value *chunks = k.dims[0], *m = k.dims[1], *n = k.dims[2], *kk = k.dims[3];
@@ -144,11 +127,11 @@ std::unique_ptr<KernelLaunch> emitGemm(CodegenContext& cg, const Node& node, con
   config.transB = node.intAttr("transB", 0) != 0;
   const float alphaValue = node.floatAttr("alpha", 1.f);
   const float betaValue = cValue ? node.floatAttr("beta", 1.f) : 0.f;
-  llvm::Function* driver = gemmDriver(cg, config);
+  llvm::Function* driver = sharedGemmDriver(cg, config);
   GemmConfig packedConfig = config;
   packedConfig.transB = false;  // packing applied it
   packedConfig.prepackedB = true;
-  llvm::Function* packedDriver = gemmDriver(cg, packedConfig);
+  llvm::Function* packedDriver = sharedGemmDriver(cg, packedConfig);
   auto& b = cg.builder();
   KernelBody k = cg.beginKernel(name, node.numInputs() + 1 + kExtraKernelBuffers, 9);
   llvm::Value *chunks = k.dims[0], *m = k.dims[1], *n = k.dims[2], *kk = k.dims[3], *lda = k.dims[4];
@@ -198,13 +181,13 @@ std::unique_ptr<KernelLaunch> emitConv(CodegenContext& cg, const Node& node, con
     GemmConfig c = config;
     c.prepackedA = packedA;
     c.prepackedB = packedB;
-    return gemmDriver(cg, c);
+    return sharedGemmDriver(cg, c);
   };
   llvm::Function* im2colDriver = driverFor(false, true);
   llvm::Function* im2colPackedDriver = driverFor(true, true);
   llvm::Function* directDriver = driverFor(false, false);
   llvm::Function* directPackedDriver = driverFor(true, false);
-  const int64_t nr = tiling().nr;
+  const int64_t nr = hostTiling().nr;
 
   auto& b = cg.builder();
   KernelBody k = cg.beginKernel(name, node.numInputs() + 1 + kExtraKernelBuffers, 19);
@@ -222,7 +205,7 @@ std::unique_ptr<KernelLaunch> emitConv(CodegenContext& cg, const Node& node, con
   llvm::Value* depth = b.CreateNSWMul(C, taps);  // GEMM K
   llvm::Value* pixels = b.CreateNSWMul(OH, OW);  // GEMM N of the whole image
   // The chunk's im2col panels follow the driver's workspace (both 64-byte aligned).
-  llvm::Value* columns = floatAt(cg, ws, cg.i64(llvmgemm::gemmWorkspaceFloats(tiling())));
+  llvm::Value* columns = floatAt(cg, ws, cg.i64(llvmgemm::gemmWorkspaceFloats(hostTiling())));
   llvm::Value* zero = llvm::ConstantFP::get(b.getFloatTy(), 0.0);
   llvm::Value* one = llvm::ConstantFP::get(b.getFloatTy(), 1.0);
   auto inside = [&](llvm::Value* p, llvm::Value* limit) {

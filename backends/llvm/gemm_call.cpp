@@ -9,9 +9,8 @@ const llvmgemm::GemmTiling& hostTiling() {
 
 llvm::Function* sharedGemmDriver(CodegenContext& cg, llvmgemm::GemmConfig config) {
   config.tiling = hostTiling();
-  // The same naming as emit_gemm.cpp, so MatMul nodes and these kernels share a driver.
   config.name = std::string("kiln_gemm") + (config.transA ? "_ta" : "") + (config.transB ? "_tb" : "") +
-                (config.prepackedB ? "_pp" : "") +
+                (config.prepackedA ? "_pa" : "") + (config.prepackedB ? "_pp" : "") +
                 (config.bias == llvmgemm::GemmBias::PerRow      ? "_brow"
                  : config.bias == llvmgemm::GemmBias::PerColumn ? "_bcol"
                                                                  : "");

@@ -1,6 +1,6 @@
 #pragma once
-// Calling kiln's emitted GEMM driver from another kernel (the recurrent and Einsum kernels):
-// the driver for a configuration, shared per module, and malloc'd float workspaces.
+// kiln's emitted GEMM driver as kernels call it (MatMul/Gemm/Conv, the recurrent and Einsum
+// kernels): the driver for a configuration, shared per module, and malloc'd float workspaces.
 // Included only by backends/llvm.
 
 #include "backends/llvm/codegen_context.h"

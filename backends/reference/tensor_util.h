@@ -144,8 +144,8 @@ T wrapMul(T a, T b) {
 
 /// Product of dims (1 for a scalar).
 int64_t product(std::span<const int64_t> dims);
-/// Product of dims[begin, end).
-int64_t product(std::span<const int64_t> dims, size_t begin, size_t end);
+/// Product of dims[begin, end) (end past the rank: to the last dim).
+int64_t product(std::span<const int64_t> dims, size_t begin, size_t end = SIZE_MAX);
 /// Row-major strides in elements.
 std::vector<int64_t> contiguousStrides(std::span<const int64_t> dims);
 /// Number of elements of `dims`, or an error when a dim is negative or the count overflows

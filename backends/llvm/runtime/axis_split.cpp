@@ -1,15 +1,12 @@
 #include "backends/llvm/axis_split.h"
 
+#include "backends/reference/tensor_util.h"
 #include "ir/graph.h"
 
 namespace kiln::llvmjit {
 namespace {
 
-int64_t product(std::span<const int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims) p *= d;
-  return p;
-}
+using reference::product;
 
 }  // namespace
 

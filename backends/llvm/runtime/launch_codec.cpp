@@ -1,6 +1,7 @@
 // Launches as plain integers: `tag, fields...`, vectors as `size, elements...`. A compiled
 // library stores one record per generated kernel and decodes them when it is created.
 
+#include "backends/llvm/launch_reader.h"
 #include "backends/llvm/launches.h"
 #include "backends/llvm/launches_shape.h"
 
@@ -14,33 +15,7 @@ void putVector(std::vector<int64_t>& out, const std::vector<int64_t>& v) {
   out.insert(out.end(), v.begin(), v.end());
 }
 
-/// Reads integers off the front of a span; any read past the end marks the reader bad.
-struct Reader {
-  std::span<const int64_t>& codes;
-  bool bad = false;
-  int64_t next() {
-    if (codes.empty()) {
-      bad = true;
-      return 0;
-    }
-    const int64_t v = codes.front();
-    codes = codes.subspan(1);
-    return v;
-  }
-  std::vector<int64_t> vector() {
-    const int64_t n = next();
-    if (n < 0 || static_cast<size_t>(n) > codes.size()) {
-      bad = true;
-      return {};
-    }
-    std::vector<int64_t> v(codes.begin(), codes.begin() + n);
-    codes = codes.subspan(static_cast<size_t>(n));
-    return v;
-  }
-  size_t size() { return static_cast<size_t>(next()); }
-};
-
-GemmLayout readLayout(Reader& r) {
+GemmLayout readLayout(LaunchReader& r) {
   GemmLayout layout;
   layout.mr = r.next();
   layout.nr = r.next();
@@ -124,7 +99,7 @@ void SliceLaunch::encode(std::vector<int64_t>& out) const {
 }
 
 Expected<std::unique_ptr<KernelLaunch>> decodeLaunch(std::span<const int64_t>& codes, const Node& node) {
-  Reader r{codes};
+  LaunchReader r{codes};
   std::unique_ptr<KernelLaunch> launch;
   const auto tag = static_cast<LaunchTag>(r.next());
   switch (tag) {

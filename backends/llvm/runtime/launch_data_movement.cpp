@@ -4,15 +4,13 @@
 #include <algorithm>
 
 #include "backends/llvm/launches.h"
+#include "backends/reference/tensor_util.h"
+
 
 namespace kiln::llvmjit {
 namespace {
 
-int64_t product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = SIZE_MAX) {
-  int64_t p = 1;
-  for (size_t i = from; i < std::min(to, dims.size()); ++i) p *= dims[i];
-  return p;
-}
+using reference::product;
 
 /// ONNX Reshape of `in` to `spec` (0 copies a dim unless allowzero, -1 is inferred).
 bool reshapeDims(const std::vector<int64_t>& in, const std::vector<int64_t>& spec, bool allowZero,

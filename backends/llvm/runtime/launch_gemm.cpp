@@ -5,15 +5,13 @@
 
 #include "backends/llvm/launches.h"
 #include "backends/reference/window_geometry.h"
+#include "backends/reference/tensor_util.h"
+
 
 namespace kiln::llvmjit {
 namespace {
 
-int64_t product(std::span<const int64_t> d) {
-  int64_t p = 1;
-  for (int64_t x : d) p *= x;
-  return p;
-}
+using reference::product;
 
 int64_t roundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 

@@ -5,17 +5,14 @@
 #include <algorithm>
 #include <functional>
 
+#include "backends/llvm/launch_reader.h"
 #include "backends/llvm/launches_shape.h"
 #include "backends/reference/tensor_util.h"
 
 namespace kiln::llvmjit {
 namespace {
 
-int64_t product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = SIZE_MAX) {
-  int64_t p = 1;
-  for (size_t i = from; i < std::min(to, dims.size()); ++i) p *= dims[i];
-  return p;
-}
+using reference::product;
 
 /// Visits every element of an integer tensor as int64 until `f` returns false.
 template <typename F>
@@ -260,64 +257,50 @@ bool isShapeFamilyTag(LaunchTag tag) {
 }
 
 std::unique_ptr<KernelLaunch> decodeShapeFamilyLaunch(LaunchTag tag, std::span<const int64_t>& codes, const Node& node) {
-  bool bad = false;
-  auto next = [&]() -> int64_t {
-    if (codes.empty()) {
-      bad = true;
-      return 0;
-    }
-    const int64_t v = codes.front();
-    codes = codes.subspan(1);
-    return v;
-  };
-  auto size = [&] {
-    const int64_t v = next();
-    if (v < 0) bad = true;
-    return static_cast<size_t>(std::max<int64_t>(v, 0));
-  };
+  LaunchReader r{codes};
   std::unique_ptr<KernelLaunch> launch;
   switch (tag) {
     case LaunchTag::ShapeOf: {
-      const size_t rank = size(), start = size(), end = size();
-      if (start > end || end > rank) bad = true;
+      const size_t rank = r.size(), start = r.size(), end = r.size();
+      if (start > end || end > rank) r.bad = true;
       launch = std::make_unique<ShapeOfLaunch>(rank, start, end);
       break;
     }
     case LaunchTag::SameShape: launch = std::make_unique<SameShapeLaunch>(); break;
     case LaunchTag::ConstantOfShape: launch = std::make_unique<ConstantOfShapeLaunch>(); break;
     case LaunchTag::Gather: {
-      const size_t rank = size(), axis = size();
-      if (axis >= rank) bad = true;
+      const size_t rank = r.size(), axis = r.size();
+      if (axis >= rank) r.bad = true;
       launch = std::make_unique<GatherLaunch>(rank, axis);
       break;
     }
     case LaunchTag::ScatterND: {
-      const size_t rank = size(), depth = size();
-      if (depth > rank || depth == 0) bad = true;
+      const size_t rank = r.size(), depth = r.size();
+      if (depth > rank || depth == 0) r.bad = true;
       launch = std::make_unique<ScatterNDLaunch>(rank, depth);
       break;
     }
     case LaunchTag::Expand: {
-      launch = std::make_unique<ExpandLaunch>(size());
+      launch = std::make_unique<ExpandLaunch>(r.size());
       break;
     }
     case LaunchTag::RuntimeCopy: {
-      const int64_t kind = next();
-      if (kind < 0 || kind > static_cast<int64_t>(ReshapeRule::Kind::Unsqueeze)) bad = true;
-      launch = std::make_unique<RuntimeCopyLaunch>(static_cast<ReshapeRule::Kind>(kind), next() != 0);
+      const int64_t kind = r.next();
+      if (kind < 0 || kind > static_cast<int64_t>(ReshapeRule::Kind::Unsqueeze)) r.bad = true;
+      launch = std::make_unique<RuntimeCopyLaunch>(static_cast<ReshapeRule::Kind>(kind), r.next() != 0);
       break;
     }
     case LaunchTag::RuntimeSlice: {
-      const size_t rank = size();
-      const bool hasAxes = next() != 0;
-      launch = std::make_unique<RuntimeSliceLaunch>(rank, hasAxes, next() != 0);
+      const size_t rank = r.size();
+      const bool hasAxes = r.next() != 0;
+      launch = std::make_unique<RuntimeSliceLaunch>(rank, hasAxes, r.next() != 0);
       break;
     }
     case LaunchTag::Pad: {
-      const size_t rank = size();
-      const int64_t mode = next();
-      if (mode < 0 || mode > static_cast<int64_t>(PadLaunch::Mode::Edge)) bad = true;
-      launch = std::make_unique<PadLaunch>(rank, static_cast<PadLaunch::Mode>(mode), next() != 0);
+      const size_t rank = r.size();
+      const int64_t mode = r.next();
+      if (mode < 0 || mode > static_cast<int64_t>(PadLaunch::Mode::Edge)) r.bad = true;
+      launch = std::make_unique<PadLaunch>(rank, static_cast<PadLaunch::Mode>(mode), r.next() != 0);
       break;
     }
     case LaunchTag::CheckedDiv: {
@@ -329,7 +312,7 @@ std::unique_ptr<KernelLaunch> decodeShapeFamilyLaunch(LaunchTag tag, std::span<c
     }
     default: return nullptr;
   }
-  return bad ? nullptr : std::move(launch);
+  return r.bad ? nullptr : std::move(launch);
 }
 
 }  // namespace kiln::llvmjit
