@@ -142,7 +142,9 @@ std::vector<uint32_t> utf32(const std::string& s) {
         ok = (cc & 0xc0) == 0x80;
         cp = (cp << 6) | (cc & 0x3f);
       }
-      if (ok) {
+      // Past Unicode's last code point (F4 90..BF ..): the bytes stand for themselves, or the
+      // string could not be written back as '<U'.
+      if (ok && cp <= 0x10ffff) {
         out.push_back(cp);
         i += extra + 1;
         continue;

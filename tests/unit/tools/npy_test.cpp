@@ -64,6 +64,21 @@ TEST(Npy, ReadsUnicodeStrings) {
   EXPECT_EQ(again->strings(), t->strings());
 }
 
+TEST(Npy, ByteStringsThatLookLikeUtf8PastUnicodeRoundTrip) {
+  // '|S4' bytes F4 90 80 80 would decode to U+110000, which '<U' cannot hold: each byte stands
+  // for itself instead, and the written file parses again (found by the npy fuzzer).
+  auto t = parseNpy(numpyFile(1, "{'descr': '|S4', 'fortran_order': False, 'shape': (2,), }",
+                              std::string_view("\xf4\x90\x80\x80" "ab\0\0", 8)),
+                    "b.npy");
+  ASSERT_TRUE(t) << t.status().str();
+  auto back = formatNpy(*t);
+  ASSERT_TRUE(back) << back.status().str();
+  auto again = parseNpy(*back, "b2.npy");
+  ASSERT_TRUE(again) << again.status().str();
+  EXPECT_EQ(again->strings()[1], "ab");
+  EXPECT_EQ(again->strings()[0].size(), 8u);  // four Latin-1 code points, two UTF-8 bytes each
+}
+
 TEST(Npy, ReadsVersion2AndScalars) {
   const double d[] = {0, 0.25, 0.5};
   auto t = parseNpy(numpyFile(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
