@@ -192,6 +192,8 @@ class Parser {
   }
 
   Status define(const Token& at, Value* v) {
+    // `%""` would be an omitted value, which only `_` may spell in operand lists.
+    if (!v || v->name().empty()) return error(at, "a value name may not be empty");
     if (lookup(v->name())) return error(at, "redefinition of value " + describeToken(at));
     scopes_.back()[v->name()] = v;
     return Status::ok();

@@ -553,6 +553,8 @@ TEST(Parser, ReportsErrorsWithLineAndColumn) {
               "t.kir:2:12: use of undefined value %z");
   expectError(std::string(head) + "  %y = Neg(%x)\n  %y = Neg(%x)\n  return %y\n}\n",
               "t.kir:3:3: redefinition of value %y");
+  expectError(std::string(head) + "  %\"\" = Neg(%x)\n  %y = Neg(%x)\n  return %y\n}\n",
+              "t.kir:2:3: a value name may not be empty");
   expectError(std::string(head) + "  %y = Neg(%x) : f32[2], f32[2]\n  return %y\n}\n",
               "t.kir:2:16: 2 types given for 1 results (omitted results '_' take no type)");
   expectError(std::string(head) + "  %y = Neg(%x) {s = \"abc}\n  return %y\n}\n",
