@@ -18,7 +18,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 
 import onnx
 
@@ -210,6 +209,27 @@ def run_batch(kiln, files, out_dir):
     return None
 
 
+def check_batch(run, files, failures_dir, summary, label, after_batch=None):
+    """Runs the mutants `files` as one batch (`run(files)` returns a problem or None); a batch with
+    a problem is re-run one mutant at a time, and each culprit kept in `failures_dir`. Calls
+    `after_batch()` between the batch and any re-runs, then deletes the mutants."""
+    problem = run(files)
+    if after_batch:
+        after_batch()
+    culprits = 0
+    if problem:  # name the culprits one by one
+        for f in files:
+            single = run([f])
+            if single:
+                culprits += 1
+                shutil.copy(f, failures_dir)
+                summary.check(os.path.basename(f), [single])
+    unexplained = [problem + " (no single mutant reproduces it)"] if problem and not culprits else []
+    summary.check(label, unexplained)
+    for f in files:
+        os.remove(f)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kiln")
@@ -255,19 +275,9 @@ def main():
                 open(path, "w").write(kir_mutant(rng, text))
             files.append(path)
         made += len(files)
-        problem = run_batch(kiln, files, os.path.join(args.work, "out"))
-        culprits = 0
-        if problem:  # name the culprits one by one
-            for f in files:
-                single = run_batch(kiln, [f], os.path.join(args.work, "out"))
-                if single:
-                    culprits += 1
-                    shutil.copy(f, failures_dir)
-                    summary.check(os.path.basename(f), [single])
-        unexplained = [problem + " (no single mutant reproduces it)"] if problem and not culprits else []
-        summary.check(f"batch {start // BATCH} ({len(files)} mutants)", unexplained)
-        for f in files:
-            os.remove(f)
+        out = os.path.join(args.work, "out")
+        check_batch(lambda fs: run_batch(kiln, fs, out), files, failures_dir, summary,
+                    f"batch {start // BATCH} ({len(files)} mutants)")
     print(f"{made} mutants of {len(onnx_seeds)} ONNX seeds and {len(kir_seeds)} IR cases: "
           f"{COMPILED[0]} compiled, the rest refused")
     summary.finish()

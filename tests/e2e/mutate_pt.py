@@ -19,12 +19,11 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 import warnings
 import zipfile
 
 from harness import Summary
-from mutate import INTERESTING, byte_mutant
+from mutate import INTERESTING, byte_mutant, check_batch
 
 PER_MUTANT_S = 10
 BATCH = 40
@@ -169,20 +168,13 @@ def main():
             open(path, "wb").write(data)
             files.append(path)
         out = os.path.join(args.work, "out")
-        problem = run_batch(kiln, files, out)
-        compiled += len([f for f in os.listdir(out) if f.endswith(".onnx")]) if os.path.isdir(out) else 0
-        culprits = 0
-        if problem:
-            for f in files:
-                single = run_batch(kiln, [f], out)
-                if single:
-                    culprits += 1
-                    shutil.copy(f, failures_dir)
-                    summary.check(os.path.basename(f), [single])
-        unexplained = [problem + " (no single mutant reproduces it)"] if problem and not culprits else []
-        summary.check(f"batch {start // BATCH} ({len(files)} mutants)", unexplained)
-        for f in files:
-            os.remove(f)
+
+        def count_compiled():
+            nonlocal compiled
+            compiled += len([f for f in os.listdir(out) if f.endswith(".onnx")]) if os.path.isdir(out) else 0
+
+        check_batch(lambda fs: run_batch(kiln, fs, out), files, failures_dir, summary,
+                    f"batch {start // BATCH} ({len(files)} mutants)", after_batch=count_compiled)
     print(f"{args.mutants} mutants of a traced module: {compiled} compiled, the rest refused")
     summary.finish()
 
