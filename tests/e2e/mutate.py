@@ -209,6 +209,15 @@ def run_batch(kiln, files, out_dir):
     return None
 
 
+def fresh_work_dirs(work):
+    """Empties `work` and makes its mutants/ and failures/ folders; returns both paths."""
+    shutil.rmtree(work, ignore_errors=True)
+    dirs = os.path.join(work, "mutants"), os.path.join(work, "failures")
+    for d in dirs:
+        os.makedirs(d)
+    return dirs
+
+
 def check_batch(run, files, failures_dir, summary, label, after_batch=None):
     """Runs the mutants `files` as one batch (`run(files)` returns a problem or None); a batch with
     a problem is re-run one mutant at a time, and each culprit kept in `failures_dir`. Calls
@@ -242,11 +251,7 @@ def main():
     total = 50000 if args.long else args.mutants
     kiln = os.path.abspath(args.kiln)
     rng = random.Random(args.seed)
-    shutil.rmtree(args.work, ignore_errors=True)
-    mutants_dir = os.path.join(args.work, "mutants")
-    failures_dir = os.path.join(args.work, "failures")
-    os.makedirs(mutants_dir)
-    os.makedirs(failures_dir)
+    mutants_dir, failures_dir = fresh_work_dirs(args.work)
 
     onnx_seeds = [(os.path.basename(p), open(p, "rb").read()) for p in seeds(args.corpus)]
     kir_seeds = golden_cases()

@@ -23,7 +23,7 @@ import warnings
 import zipfile
 
 from harness import Summary
-from mutate import INTERESTING, byte_mutant, check_batch
+from mutate import INTERESTING, byte_mutant, check_batch, fresh_work_dirs
 
 PER_MUTANT_S = 10
 BATCH = 40
@@ -145,11 +145,7 @@ def main():
     args = ap.parse_args()
     kiln = os.path.abspath(args.kiln)
     rng = random.Random(args.seed)
-    shutil.rmtree(args.work, ignore_errors=True)
-    mutants_dir = os.path.join(args.work, "mutants")
-    failures_dir = os.path.join(args.work, "failures")
-    os.makedirs(mutants_dir)
-    os.makedirs(failures_dir)
+    mutants_dir, failures_dir = fresh_work_dirs(args.work)
     seed_path = os.path.join(args.work, "seed.pt")
     make_seed(seed_path)
     seed = open(seed_path, "rb").read()
